@@ -9,9 +9,11 @@
 package request
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -240,15 +242,15 @@ func Normalize(r Raw, declared Declared) (ToolCall, error) {
 }
 
 func normalize(r Raw, declared Declared, depth int) (ToolCall, error) {
+	if strings.ContainsAny(r.Tool, "\x00\n\r\t") {
+		return ToolCall{}, fmt.Errorf("tool name %q contains control characters", r.Tool)
+	}
 	tool := strings.TrimSpace(r.Tool)
 	if tool == "" {
 		return ToolCall{}, ErrNoTool
 	}
 	if len(tool) > MaxToolNameLen {
 		return ToolCall{}, fmt.Errorf("tool name is %d bytes long, the limit is %d", len(tool), MaxToolNameLen)
-	}
-	if strings.ContainsAny(tool, "\x00\n\r") {
-		return ToolCall{}, fmt.Errorf("tool name %q contains control characters", tool)
 	}
 	args := r.Args
 	if args == nil {
@@ -299,7 +301,7 @@ func normalize(r Raw, declared Declared, depth int) (ToolCall, error) {
 	}
 
 	if k, ok := declared[tool]; ok {
-		c.Known = true
+		c.Kind, c.Known = k, true
 		return mapByKind(c, k)
 	}
 	a, ok := adapters[tool]
@@ -366,16 +368,12 @@ func rename(args map[string]any, ren map[string][]string) (map[string]any, error
 				}
 				out[canon] = m
 			default:
-				s, ok := v.(string)
+				s, ok := scalarString(v)
 				if !ok {
 					return nil, fmt.Errorf("%w: %q must be a string, got %s", ErrBadArgument, k, typeName(v))
 				}
-				if strings.IndexByte(s, 0) >= 0 && canon != ArgContent && canon != ArgBody {
-					// NUL bytes truncate paths and commands in C callees;
-					// keep them so the gates can see and refuse them.
-					out[canon] = s
-					break
-				}
+				// NUL bytes and other oddities are kept as they are: the
+				// gates must see exactly what the tool would receive.
 				out[canon] = s
 			}
 			break
@@ -496,4 +494,25 @@ func typeName(v any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// scalarString accepts strings, and numbers and booleans written where a
+// string belongs (a CLI's key=value typing, a host's sloppy JSON), in their
+// JSON spelling.
+func scalarString(v any) (string, bool) {
+	switch t := v.(type) {
+	case string:
+		return t, true
+	case bool:
+		return strconv.FormatBool(t), true
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64), true
+	case int:
+		return strconv.Itoa(t), true
+	case int64:
+		return strconv.FormatInt(t, 10), true
+	case json.Number:
+		return t.String(), true
+	}
+	return "", false
 }

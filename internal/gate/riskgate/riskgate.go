@@ -1,0 +1,275 @@
+// Package riskgate computes the seed's risk score,
+//
+//	Impact × (1 − Reversibility) × Sensitivity × (1 + ErrorRate),
+//
+// from what the analysis says a call does (which paths it reads, writes or
+// deletes and where they are, whether it runs as root, whether data leaves
+// the machine, how much of it could not be resolved) and from the risk
+// views of the gates that ran before it, and maps the score to an action
+// with configurable thresholds. It never looks at keywords.
+//
+// Like every gate it is pure: it reads the Input and returns a Verdict.
+package riskgate
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/sentinel-agent/sentinel/internal/analysis"
+	"github.com/sentinel-agent/sentinel/internal/decision"
+	"github.com/sentinel-agent/sentinel/internal/gate"
+	"github.com/sentinel-agent/sentinel/internal/request"
+)
+
+// Thresholds map a score to an action: score ≤ Auto is allow, ≤ Notify is
+// notify, ≤ Deny is confirm, above Deny is deny.
+type Thresholds struct {
+	Auto   float64 `yaml:"auto" json:"auto"`
+	Notify float64 `yaml:"notify" json:"notify"`
+	Deny   float64 `yaml:"deny" json:"deny"`
+}
+
+// DefaultThresholds are the seed's.
+var DefaultThresholds = Thresholds{Auto: 0.5, Notify: 1.0, Deny: 8.0}
+
+// Validate checks the thresholds are ordered.
+func (t Thresholds) Validate() error {
+	if !(t.Auto >= 0 && t.Auto <= t.Notify && t.Notify <= t.Deny) {
+		return fmt.Errorf("risk thresholds must satisfy 0 ≤ auto ≤ notify ≤ deny, got auto=%g notify=%g deny=%g", t.Auto, t.Notify, t.Deny)
+	}
+	return nil
+}
+
+// Action maps a score to an action.
+func (t Thresholds) Action(score float64) decision.Action {
+	switch {
+	case score <= t.Auto:
+		return decision.Allow
+	case score <= t.Notify:
+		return decision.Notify
+	case score <= t.Deny:
+		return decision.Confirm
+	}
+	return decision.Deny
+}
+
+// Class is what the risk gate needs to know about a path. The path gate
+// provides it; the interface lives here, with its consumer.
+type Class struct {
+	InWorkspace bool
+	Temp        bool
+	System      bool
+	Sensitive   bool
+}
+
+// Classifier classifies a path as written in a call.
+type Classifier interface {
+	ClassifyPath(p string, env gate.Env) Class
+}
+
+// Config configures the gate.
+type Config struct {
+	Thresholds Thresholds
+	// Classifier is required.
+	Classifier Classifier
+}
+
+// Gate is the risk gate.
+type Gate struct {
+	t Thresholds
+	c Classifier
+}
+
+// New returns a risk gate.
+func New(cfg Config) (*Gate, error) {
+	if err := cfg.Thresholds.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Classifier == nil {
+		return nil, fmt.Errorf("riskgate: a path classifier is required")
+	}
+	return &Gate{t: cfg.Thresholds, c: cfg.Classifier}, nil
+}
+
+// Name implements gate.Gate.
+func (g *Gate) Name() string { return "risk" }
+
+// Thresholds returns the configured thresholds.
+func (g *Gate) Thresholds() Thresholds { return g.t }
+
+// Code is the reason code of the risk gate.
+const Code = "risk.score"
+
+// Check implements gate.Gate.
+func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) {
+	r := g.Assess(in)
+	var v gate.Verdict
+	v.Risk = &r.Dimensions
+	act := g.t.Action(r.Score)
+	v.Notes = append(v.Notes, fmt.Sprintf("score %s = impact %s × (1 − reversibility %s) × sensitivity %s × (1 + error rate %s) → %s",
+		f2(r.Score), f2(r.Dimensions.Impact), f2(r.Dimensions.Reversibility), f2(r.Dimensions.Sensitivity), f2(r.Dimensions.ErrorRate), act))
+	if act > decision.Allow {
+		v.Add(decision.Reason{
+			Gate: "risk", Code: Code, Action: act,
+			Message: fmt.Sprintf("risk score %s is above the %s threshold", f2(r.Score), thresholdName(act)),
+			Detail:  v.Notes[0],
+		})
+	}
+	return v, nil
+}
+
+func thresholdName(a decision.Action) string {
+	switch a {
+	case decision.Notify:
+		return "auto-approve"
+	case decision.Confirm:
+		return "notify"
+	}
+	return "confirm"
+}
+
+func f2(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+
+// Baseline dimensions per effect. Impact is 0..3 as in the seed (its
+// examples: "npm test" 0.19, "sudo reboot" 8.5, "rm -rf /home" 9.18).
+var (
+	dimNone        = decision.Dimensions{Impact: 0.5, Reversibility: 0.95, Sensitivity: 1, ErrorRate: 0}
+	dimRead        = decision.Dimensions{Impact: 0.5, Reversibility: 1, Sensitivity: 1}
+	dimReadSecret  = decision.Dimensions{Impact: 1.5, Reversibility: 0.1, Sensitivity: 3}
+	dimWriteWS     = decision.Dimensions{Impact: 1, Reversibility: 0.8, Sensitivity: 1}
+	dimWriteTemp   = decision.Dimensions{Impact: 0.5, Reversibility: 0.9, Sensitivity: 0.5}
+	dimWriteOut    = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.5}
+	dimWriteSys    = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 2}
+	dimDeleteWS    = decision.Dimensions{Impact: 1.5, Reversibility: 0.75, Sensitivity: 1}
+	dimDeleteOut   = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 1.5}
+	dimDeleteSys   = decision.Dimensions{Impact: 2.5, Reversibility: 0.3, Sensitivity: 2}
+	dimSend        = decision.Dimensions{Impact: 1, Reversibility: 0.5, Sensitivity: 1}
+	dimSendSecret  = decision.Dimensions{Impact: 2.5, Reversibility: 0, Sensitivity: 3}
+	dimExecRemote  = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 1.5}
+	privilegeBoost = 0.5
+)
+
+// Assess computes the risk of a call: the dimensions of the riskiest effect
+// (so that the impact of a write is not multiplied by the sensitivity of an
+// unrelated read), with the error rate raised by everything that could not
+// be resolved statically, and floored by the views of earlier gates.
+func (g *Gate) Assess(in *gate.Input) decision.Risk {
+	var contribs []decision.Dimensions
+	add := func(d decision.Dimensions) { contribs = append(contribs, d) }
+	a := in.Analysis
+	if a == nil {
+		a = &analysis.Analysis{}
+	}
+	add(dimNone)
+	for _, p := range a.Paths {
+		c := g.c.ClassifyPath(p.Path, in.Env)
+		var d decision.Dimensions
+		switch p.Op {
+		case analysis.OpRead, analysis.OpList:
+			d = dimRead
+			if c.Sensitive {
+				d = dimReadSecret
+			}
+		case analysis.OpWrite, analysis.OpChmod, analysis.OpExec:
+			switch {
+			case c.Sensitive || c.System:
+				d = dimWriteSys
+				if c.Sensitive {
+					d.Sensitivity = 3
+				}
+			case c.Temp:
+				d = dimWriteTemp
+			case c.InWorkspace:
+				d = dimWriteWS
+			default:
+				d = dimWriteOut
+			}
+			if p.Op == analysis.OpExec && !c.InWorkspace && !c.Temp {
+				d = dimExecRemote
+			}
+		case analysis.OpDelete:
+			switch {
+			case c.Sensitive || c.System:
+				d = dimDeleteSys
+			case c.Temp:
+				d = dimWriteTemp
+			case c.InWorkspace:
+				d = dimDeleteWS
+			default:
+				d = dimDeleteOut
+			}
+			if p.Recursive {
+				d.Impact += 0.5
+				d.Reversibility *= 0.9
+			}
+		default:
+			d = dimRead
+		}
+		if p.Privileged {
+			d.Impact += privilegeBoost
+		}
+		if p.Dynamic {
+			d.ErrorRate = 0.5
+		}
+		add(d)
+	}
+	for _, dst := range a.Dests {
+		if dst.Sends {
+			d := dimSend
+			if dst.Data != "" && dst.Data != "stdin" {
+				d = dimSendSecret
+				d.Sensitivity = 2
+			}
+			add(d)
+		}
+	}
+	for _, f := range a.Findings {
+		if f.Risk != nil {
+			add(*f.Risk)
+		}
+	}
+	for _, r := range in.Prior {
+		if r.Verdict.Risk != nil {
+			add(*r.Verdict.Risk)
+		}
+	}
+	best := contribs[0]
+	bestScore := best.Score()
+	errRate := 0.0
+	for _, d := range contribs {
+		if d.ErrorRate > errRate {
+			errRate = d.ErrorRate
+		}
+		if s := d.Score(); s > bestScore {
+			best, bestScore = d, s
+		}
+	}
+	if len(a.Unresolved) > 0 {
+		errRate = max(errRate, 0.3+0.1*float64(min(len(a.Unresolved), 5)))
+	}
+	if a.Privileged {
+		best.Impact += privilegeBoost
+	}
+	if in.Call != nil && in.Call.Kind == request.KindExec && a.ParseError != "" {
+		errRate = 1
+	}
+	best.ErrorRate = min(errRate, 1)
+	best = clamp(best)
+	return decision.Risk{Score: best.Score(), Dimensions: best}
+}
+
+func clamp(d decision.Dimensions) decision.Dimensions {
+	d.Impact = min(max(d.Impact, 0), 3)
+	d.Reversibility = min(max(d.Reversibility, 0), 1)
+	d.Sensitivity = min(max(d.Sensitivity, 0), 3)
+	d.ErrorRate = min(max(d.ErrorRate, 0), 1)
+	// Round the inputs too, so the printed dimensions reproduce the score.
+	d.Impact = round2(d.Impact)
+	d.Reversibility = round2(d.Reversibility)
+	d.Sensitivity = round2(d.Sensitivity)
+	d.ErrorRate = round2(d.ErrorRate)
+	return d
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

@@ -1,0 +1,61 @@
+package kernel
+
+import (
+	"container/list"
+	"sync"
+
+	"github.com/sentinel-agent/sentinel/internal/decision"
+)
+
+// cache is a small LRU of decisions keyed by the content hash of the call
+// and the policy revision. A decision is immutable once made, so entries
+// are shared; Reasons slices are never modified after creation.
+type cache struct {
+	mu   sync.Mutex
+	max  int
+	ll   *list.List
+	byID map[string]*list.Element
+}
+
+type entry struct {
+	key string
+	d   decision.Decision
+}
+
+func newCache(n int) *cache {
+	return &cache{max: n, ll: list.New(), byID: make(map[string]*list.Element, n)}
+}
+
+func (c *cache) get(key string) (decision.Decision, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byID[key]
+	if !ok {
+		return decision.Decision{}, false
+	}
+	c.ll.MoveToFront(e)
+	return e.Value.(*entry).d, true
+}
+
+func (c *cache) put(key string, d decision.Decision) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byID[key]; ok {
+		e.Value.(*entry).d = d
+		c.ll.MoveToFront(e)
+		return
+	}
+	c.byID[key] = c.ll.PushFront(&entry{key: key, d: d})
+	for c.ll.Len() > c.max {
+		last := c.ll.Back()
+		c.ll.Remove(last)
+		delete(c.byID, last.Value.(*entry).key)
+	}
+}
+
+func (c *cache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ll.Init()
+	c.byID = map[string]*list.Element{}
+}

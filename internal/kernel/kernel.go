@@ -1,0 +1,349 @@
+// Package kernel is Sentinel's decision pipeline: it normalises a raw call,
+// analyses it (the shell analyser for exec calls; paths and destinations
+// for file and network calls), runs the compiled policy's gates in order,
+// and returns the strictest verdict as a Decision with every reason, the
+// risk score, a content-derived decision id and the policy revision.
+//
+// The kernel fails closed: a gate error or panic, a timeout, input that
+// cannot be normalised, arguments over the size limit, or a policy that
+// failed to reload all end in deny with a reason. It does no I/O of its
+// own beyond what the path gate needs to resolve symlinks; storage, audit
+// and approvals are layered on top by other packages.
+package kernel
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+
+	"github.com/sentinel-agent/sentinel/internal/analysis"
+	"github.com/sentinel-agent/sentinel/internal/decision"
+	"github.com/sentinel-agent/sentinel/internal/gate"
+	"github.com/sentinel-agent/sentinel/internal/gate/egressgate"
+	"github.com/sentinel-agent/sentinel/internal/gate/rulegate"
+	"github.com/sentinel-agent/sentinel/internal/policy"
+	"github.com/sentinel-agent/sentinel/internal/request"
+	"github.com/sentinel-agent/sentinel/internal/shell"
+)
+
+// Options configure a kernel. Workspace and Home are the world the calls
+// are judged in; the kernel never reads them from the environment itself.
+type Options struct {
+	// Workspace is the directory agents work in. Relative paths in calls
+	// resolve against it (or against the call's cwd when that is inside).
+	Workspace string
+	// Home is the user's home directory, for "~" and $HOME.
+	Home string
+	// CacheSize is the number of decisions kept for repeated identical
+	// calls; 0 disables the cache.
+	CacheSize int
+	// KeepLastGood keeps deciding with the previous policy when a reload
+	// fails. When false (the default) a failed reload makes every call
+	// deny with "policy.invalid" until a valid policy is loaded.
+	KeepLastGood bool
+	// Shell bounds the shell analyser.
+	Shell shell.Options
+}
+
+// Kernel decides tool calls. It is safe for concurrent use.
+type Kernel struct {
+	opts     Options
+	env      gate.Env
+	analyzer *shell.Analyzer
+	state    atomic.Pointer[state]
+	cache    *cache
+}
+
+type state struct {
+	c     *policy.Compiled
+	chain gate.Chain
+	// broken is set when the last reload failed and KeepLastGood is off.
+	broken error
+}
+
+// New compiles the policy, checks every rule's examples, and returns a
+// kernel. An invalid policy is an error: there is no kernel to fail open.
+func New(p *policy.Policy, opts Options) (*Kernel, error) {
+	if opts.Workspace == "" {
+		return nil, errors.New("kernel: a workspace directory is required")
+	}
+	ws, err := filepath.Abs(opts.Workspace)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: workspace %q: %w", opts.Workspace, err)
+	}
+	if r, err := filepath.EvalSymlinks(ws); err == nil {
+		ws = r
+	}
+	k := &Kernel{
+		opts:     opts,
+		env:      gate.Env{Workspace: ws, Home: filepath.Clean(opts.Home), Cwd: ws},
+		analyzer: shell.New(opts.Shell),
+	}
+	if opts.Home == "" {
+		k.env.Home = "/nonexistent-home"
+	}
+	if opts.CacheSize > 0 {
+		k.cache = newCache(opts.CacheSize)
+	}
+	st, err := k.compile(p)
+	if err != nil {
+		return nil, err
+	}
+	k.state.Store(st)
+	return k, nil
+}
+
+func (k *Kernel) compile(p *policy.Policy) (*state, error) {
+	c, err := policy.Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	st := &state{c: c, chain: c.Chain()}
+	if err := c.Rules.CheckExamples(func(ex rulegate.Example) (*gate.Input, error) {
+		in, _, err := k.prepare(st, request.Raw{Tool: ex.Tool, Args: ex.Args})
+		return in, err
+	}); err != nil {
+		return nil, fmt.Errorf("%s: rule examples: %w", p.Source(), err)
+	}
+	return st, nil
+}
+
+// Reload replaces the policy. On failure the error is returned and,
+// unless KeepLastGood is set, every later call is denied with
+// "policy.invalid" until a reload succeeds.
+func (k *Kernel) Reload(p *policy.Policy) error {
+	st, err := k.compile(p)
+	if err != nil {
+		if !k.opts.KeepLastGood {
+			old := k.state.Load()
+			k.state.Store(&state{c: old.c, chain: old.chain, broken: err})
+		}
+		return err
+	}
+	k.state.Store(st)
+	if k.cache != nil {
+		k.cache.clear()
+	}
+	return nil
+}
+
+// Revision returns the current policy revision.
+func (k *Kernel) Revision() string { return k.state.Load().c.Revision }
+
+// Compiled returns the compiled policy in force.
+func (k *Kernel) Compiled() *policy.Compiled { return k.state.Load().c }
+
+// Env returns the world calls are judged in.
+func (k *Kernel) Env() gate.Env { return k.env }
+
+// Trace is everything the kernel saw while deciding, for explain and the
+// audit log.
+type Trace struct {
+	Call     *request.ToolCall
+	Analysis *analysis.Analysis
+	Env      gate.Env
+	Results  []gate.Result
+	Cached   bool
+}
+
+// Decide decides one call.
+func (k *Kernel) Decide(ctx context.Context, raw request.Raw) decision.Decision {
+	d, _ := k.decide(ctx, raw, false)
+	return d
+}
+
+// Explain decides one call and returns the trace; it bypasses the cache.
+func (k *Kernel) Explain(ctx context.Context, raw request.Raw) (decision.Decision, *Trace) {
+	return k.decide(ctx, raw, true)
+}
+
+func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d decision.Decision, tr *Trace) {
+	st := k.state.Load()
+	rev := st.c.Revision
+	defer func() {
+		if p := recover(); p != nil {
+			d = denyDecision(rev, "", decision.Reason{Gate: "kernel", Code: "kernel.panic", Action: decision.Deny,
+				Message: "an internal error occurred; the call is refused",
+				Detail:  fmt.Sprintf("%v\n%s", p, debug.Stack())})
+			tr = &Trace{Env: k.env}
+		}
+	}()
+	if st.broken != nil {
+		return denyDecision(rev, "", decision.Reason{Gate: "kernel", Code: "policy.invalid", Action: decision.Deny,
+			Message: "the policy failed to load; every call is refused until it is fixed",
+			Detail:  st.broken.Error()}), &Trace{Env: k.env}
+	}
+	key, err := callKey(rev, raw)
+	if err != nil {
+		return denyDecision(rev, "", decision.Reason{Gate: "kernel", Code: "request.invalid", Action: decision.Deny,
+			Message: "the call's arguments cannot be encoded", Detail: err.Error()}), &Trace{Env: k.env}
+	}
+	id := "d_" + key[:20]
+	if !trace && k.cache != nil {
+		if cd, ok := k.cache.get(key); ok {
+			return cd, nil
+		}
+	}
+	if st.c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, st.c.Timeout)
+		defer cancel()
+	}
+	in, pre, err := k.prepare(st, raw)
+	if err != nil {
+		r := decision.Reason{Gate: "kernel", Code: "request.invalid", Action: decision.Deny,
+			Message: "the call is malformed: " + err.Error(), Detail: err.Error()}
+		if errors.Is(err, errTooLarge) {
+			r.Code, r.Message = "request.too_large", err.Error()
+		}
+		return denyDecision(rev, id, r), &Trace{Env: k.env}
+	}
+	action, reasons, results := st.chain.Run(ctx, in)
+	for _, r := range pre {
+		action = decision.Stricter(action, r.Action)
+	}
+	reasons = append(pre, reasons...)
+	var risk decision.Risk
+	for _, res := range results {
+		if res.Gate == "risk" && res.Verdict.Risk != nil {
+			risk = decision.Risk{Score: res.Verdict.Risk.Score(), Dimensions: *res.Verdict.Risk}
+		}
+	}
+	d = decision.Decision{Action: action, Risk: risk, Reasons: sortReasons(reasons), DecisionID: id, PolicyRevision: rev}
+	if ctx.Err() != nil {
+		// Whatever the gates said, a decision that ran out of time is not
+		// trusted.
+		d.Action = decision.Deny
+		d.Reasons = append(d.Reasons, decision.Reason{Gate: "kernel", Code: "kernel.timeout", Action: decision.Deny,
+			Message: "the decision did not finish in time; the call is refused"})
+	}
+	if k.cache != nil && ctx.Err() == nil {
+		k.cache.put(key, d)
+	}
+	if trace {
+		tr = &Trace{Call: in.Call, Analysis: in.Analysis, Env: in.Env, Results: results}
+	}
+	return d, tr
+}
+
+var errTooLarge = errors.New("arguments too large")
+
+// prepare normalises and analyses a call. The returned reasons come from
+// the kernel itself (unknown tool) and join the gates' reasons.
+func (k *Kernel) prepare(st *state, raw request.Raw) (*gate.Input, []decision.Reason, error) {
+	if max := st.c.MaxArgBytes; max > 0 {
+		b, err := json.Marshal(raw.Args)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(b) > max {
+			return nil, nil, fmt.Errorf("%w: the arguments are %d bytes of JSON, the limit is %d", errTooLarge, len(b), max)
+		}
+	}
+	call, err := request.Normalize(raw, st.c.Declared)
+	if err != nil {
+		return nil, nil, err
+	}
+	if call.Workspace == "" {
+		call.Workspace = k.env.Workspace
+	}
+	env := k.env
+	cwd := call.Cwd
+	if c := call.String(request.ArgCwd); c != "" {
+		cwd = c
+	}
+	if cwd != "" {
+		if !filepath.IsAbs(cwd) {
+			cwd = filepath.Join(env.Workspace, cwd)
+		}
+		env.Cwd = filepath.Clean(cwd)
+	}
+	var pre []decision.Reason
+	if !call.Known {
+		pre = append(pre, decision.Reason{Gate: "kernel", Code: "request.unknown_tool", Action: st.c.UnknownTool,
+			Message: fmt.Sprintf("tool %q is not known to the policy; declare it under tools with its kind", call.Tool)})
+	}
+	a := k.analyze(&call)
+	return &gate.Input{Call: &call, Analysis: a, Env: env}, pre, nil
+}
+
+// analyze builds the facts for a call.
+func (k *Kernel) analyze(c *request.ToolCall) *analysis.Analysis {
+	switch c.Kind {
+	case request.KindExec:
+		return k.analyzer.Analyze(c.Command())
+	case request.KindFileRead, request.KindFileWrite, request.KindFileDelete:
+		op := analysis.OpRead
+		switch c.Kind {
+		case request.KindFileWrite:
+			op = analysis.OpWrite
+		case request.KindFileDelete:
+			op = analysis.OpDelete
+		}
+		a := &analysis.Analysis{}
+		for _, p := range c.AllPaths() {
+			a.Paths = append(a.Paths, analysis.PathRef{Path: p, Op: op, Command: c.Tool})
+		}
+		return a
+	case request.KindNetRequest:
+		a := &analysis.Analysis{}
+		if u := c.URL(); u != "" {
+			d, err := egressgate.ParseDest(u)
+			if err != nil {
+				d = analysis.Dest{Raw: u}
+			}
+			d.Command = c.Tool
+			m := strings.ToUpper(c.String(request.ArgMethod))
+			if c.String(request.ArgBody) != "" || m == "POST" || m == "PUT" || m == "PATCH" {
+				d.Sends = true
+			}
+			a.Dests = append(a.Dests, d)
+		}
+		return a
+	}
+	return &analysis.Analysis{}
+}
+
+func denyDecision(rev, id string, r decision.Reason) decision.Decision {
+	return decision.Decision{Action: decision.Deny, Reasons: []decision.Reason{r}, DecisionID: id, PolicyRevision: rev,
+		Risk: decision.Risk{Score: 0, Dimensions: decision.Dimensions{}}}
+}
+
+// sortReasons puts the strictest reasons first, keeping gate order within
+// an action, so that the first reason is the one that decided.
+func sortReasons(rs []decision.Reason) []decision.Reason {
+	out := make([]decision.Reason, 0, len(rs))
+	for a := decision.Deny; a >= decision.Allow; a-- {
+		for _, r := range rs {
+			if r.Action == a {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// callKey is a content hash of everything a decision depends on.
+func callKey(rev string, raw request.Raw) (string, error) {
+	b, err := json.Marshal(struct {
+		Rev       string         `json:"r"`
+		Tool      string         `json:"t"`
+		Args      map[string]any `json:"a"`
+		Session   string         `json:"s"`
+		Agent     string         `json:"g"`
+		Workspace string         `json:"w"`
+		Cwd       string         `json:"c"`
+	}{rev, raw.Tool, raw.Args, raw.Session, raw.Agent, raw.Workspace, raw.Cwd})
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,104 @@
+package sentinel_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// listPackages returns every package of the module with its imports.
+func listPackages(t *testing.T) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports ","}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, imps, _ := strings.Cut(line, " ")
+		pkgs[path] = strings.Split(imps, ",")
+	}
+	return pkgs
+}
+
+// TestGatesArePure checks that gate packages (and the leaf packages they
+// build on) never import I/O, storage, server or audit packages: a gate
+// judges data, it does not fetch it.
+func TestGatesArePure(t *testing.T) {
+	forbidden := []string{"net/http", "database/sql", "os/exec", "net/rpc", "log",
+		"github.com/sentinel-agent/sentinel/internal/store", "github.com/sentinel-agent/sentinel/internal/audit",
+		"github.com/sentinel-agent/sentinel/internal/server", "github.com/sentinel-agent/sentinel/internal/cli",
+		"github.com/sentinel-agent/sentinel/internal/kernel"}
+	pure := func(p string) bool {
+		return strings.Contains(p, "/internal/gate") || strings.HasSuffix(p, "/internal/decision") ||
+			strings.HasSuffix(p, "/internal/request") || strings.HasSuffix(p, "/internal/analysis") ||
+			strings.HasSuffix(p, "/internal/shell")
+	}
+	checked := 0
+	for pkg, imps := range listPackages(t) {
+		if !pure(pkg) {
+			continue
+		}
+		checked++
+		for _, imp := range imps {
+			for _, f := range forbidden {
+				if imp == f || strings.HasPrefix(imp, f+"/") {
+					t.Errorf("%s imports %s; gate and leaf packages must stay free of I/O and of the layers above them", pkg, imp)
+				}
+			}
+		}
+	}
+	if checked < 8 {
+		t.Errorf("checked only %d pure packages; the layout test has lost track of the gates", checked)
+	}
+}
+
+// TestLeavesAreLeaves checks that the leaf data packages import only the
+// standard library and each other.
+func TestLeavesAreLeaves(t *testing.T) {
+	leaves := map[string]bool{"decision": true, "request": true, "analysis": true}
+	for pkg, imps := range listPackages(t) {
+		if !leaves[filepath.Base(pkg)] || !strings.Contains(pkg, "/internal/") {
+			continue
+		}
+		for _, imp := range imps {
+			if imp == "" || !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				continue // standard library
+			}
+			if strings.HasPrefix(imp, "github.com/sentinel-agent/sentinel/internal/") && leaves[filepath.Base(imp)] {
+				continue
+			}
+			t.Errorf("leaf package %s imports %s", pkg, imp)
+		}
+	}
+}
+
+// TestPackageDocs checks that every package says what it is for.
+func TestPackageDocs(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, dir := range strings.Fields(string(out)) {
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments|parser.PackageClauseOnly)
+		if err != nil {
+			t.Fatalf("parse %s: %v", dir, err)
+		}
+		for name, p := range pkgs {
+			documented := false
+			for _, f := range p.Files {
+				if f.Doc != nil && strings.TrimSpace(f.Doc.Text()) != "" {
+					documented = true
+				}
+			}
+			if !documented {
+				t.Errorf("package %s in %s has no package doc comment", name, dir)
+			}
+		}
+	}
+}

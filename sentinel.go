@@ -1,0 +1,141 @@
+// Package sentinel is the embeddable Go API of Sentinel, a deterministic
+// guard for the tool calls of AI agents.
+//
+// Build a Guard from a policy (the built-in recommended one, a YAML file,
+// or the seed's guard-rules.json) and call Check before running any tool:
+//
+//	g, err := sentinel.New(sentinel.Options{Workspace: "/path/to/project"})
+//	d, err := g.Check(ctx, sentinel.Call{Tool: "exec", Args: map[string]any{"command": "rm -rf /"}})
+//	if d.Action.Blocks() { … refuse, or ask a human when d.Action == sentinel.Confirm … }
+//
+// Check never returns "allow" because of an internal problem: errors,
+// panics, timeouts and malformed calls all end in Deny, with a reason.
+package sentinel
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+
+	"github.com/sentinel-agent/sentinel/internal/decision"
+	"github.com/sentinel-agent/sentinel/internal/kernel"
+	"github.com/sentinel-agent/sentinel/internal/policy"
+	"github.com/sentinel-agent/sentinel/internal/request"
+)
+
+// Action is what to do with a call.
+type Action = decision.Action
+
+// The actions, from the most permissive to the strictest.
+const (
+	Allow   = decision.Allow
+	Notify  = decision.Notify
+	Confirm = decision.Confirm
+	Deny    = decision.Deny
+)
+
+// Decision is the answer for one call: the action, the risk score with its
+// dimensions, the reasons (each with a gate, a stable code and a message),
+// a decision id derived from the call's content, and the policy revision.
+type Decision = decision.Decision
+
+// Reason explains one contribution to a decision.
+type Reason = decision.Reason
+
+// Call is a tool call as an agent host sends it. Tool is the host's tool
+// name ("exec", "Bash", "write_file", "mcp__github__create_issue"); Args
+// are its arguments as decoded from JSON.
+type Call struct {
+	Tool    string
+	Args    map[string]any
+	Session string
+	Agent   string
+	// Cwd is the directory the call runs in, if the host says so.
+	Cwd string
+}
+
+// Policy is a parsed, validated policy.
+type Policy struct{ p *policy.Policy }
+
+// BuiltinPolicy returns the built-in recommended policy.
+func BuiltinPolicy() *Policy { return &Policy{policy.Builtin()} }
+
+// LoadPolicy reads a policy file: YAML, or the seed's guard-rules.json.
+func LoadPolicy(path string) (*Policy, error) {
+	p, err := policy.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{p}, nil
+}
+
+// ParsePolicy parses a YAML policy; name is used in error messages.
+func ParsePolicy(name string, data []byte) (*Policy, error) {
+	p, err := policy.Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{p}, nil
+}
+
+// Revision is the policy's content hash, as it appears in decisions.
+func (p *Policy) Revision() string { return p.p.Revision() }
+
+// Options configure a Guard.
+type Options struct {
+	// Policy defaults to the built-in recommended policy.
+	Policy *Policy
+	// Workspace is the directory the agent works in; required.
+	Workspace string
+	// Home is the user's home directory for "~"; defaults to $HOME.
+	Home string
+	// CacheSize keeps that many decisions for repeated identical calls.
+	CacheSize int
+}
+
+// Guard decides tool calls. It is safe for concurrent use.
+type Guard struct {
+	k *kernel.Kernel
+}
+
+// New builds a Guard. It compiles the policy and runs every rule's
+// examples; an invalid policy is an error.
+func New(opts Options) (*Guard, error) {
+	p := opts.Policy
+	if p == nil {
+		p = BuiltinPolicy()
+	}
+	if opts.Home == "" {
+		opts.Home, _ = os.UserHomeDir()
+	}
+	k, err := kernel.New(p.p, kernel.Options{Workspace: opts.Workspace, Home: opts.Home, CacheSize: opts.CacheSize})
+	if err != nil {
+		return nil, err
+	}
+	return &Guard{k: k}, nil
+}
+
+// ErrUndecided is returned (wrapped, together with a Deny decision) when
+// the guard could not decide: a malformed call, an internal error, a
+// timeout, or a policy that failed to reload.
+var ErrUndecided = errors.New("sentinel: the call could not be decided and is denied")
+
+// Check decides one call. The returned Decision is always usable; err is
+// non-nil only when the decision is a fail-closed Deny (see ErrUndecided).
+func (g *Guard) Check(ctx context.Context, c Call) (Decision, error) {
+	d := g.k.Decide(ctx, request.Raw{Tool: c.Tool, Args: c.Args, Session: c.Session, Agent: c.Agent, Cwd: c.Cwd})
+	for _, r := range d.Reasons {
+		if r.Gate == "kernel" && r.Code != "request.unknown_tool" || strings.HasSuffix(r.Code, "gate_error") {
+			return d, errors.Join(ErrUndecided, errors.New(r.Code+": "+r.Message))
+		}
+	}
+	return d, nil
+}
+
+// Reload replaces the policy. If the new policy is invalid the error is
+// returned and the guard denies every call until a valid one is loaded.
+func (g *Guard) Reload(p *Policy) error { return g.k.Reload(p.p) }
+
+// Revision returns the revision of the policy in force.
+func (g *Guard) Revision() string { return g.k.Revision() }
