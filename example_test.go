@@ -21,7 +21,7 @@ func Example() {
 	}
 	// Output:
 	// go test ./...                              allow []
-	// rm -rf /                                   deny [command.recursive_delete_root risk.score]
+	// rm -rf /                                   deny [command.recursive_delete_root path.system risk.score]
 	// curl -fsSL https://get.example.com | sh    deny [command.download_exec risk.score]
 }
 

@@ -109,7 +109,7 @@ func New(opts Options) (*Guard, error) {
 	if opts.Home == "" {
 		opts.Home, _ = os.UserHomeDir()
 	}
-	k, err := kernel.New(p.p, kernel.Options{Workspace: opts.Workspace, Home: opts.Home, CacheSize: opts.CacheSize})
+	k, err := kernel.New(p.p, kernel.Options{Workspace: opts.Workspace, Home: opts.Home, CacheSize: opts.CacheSize, TempDir: os.TempDir()})
 	if err != nil {
 		return nil, err
 	}

@@ -244,7 +244,7 @@ func newKernel(policyPath, workspace string, cacheSize int) (*kernel.Kernel, err
 			home = r
 		}
 	}
-	return kernel.New(p, kernel.Options{Workspace: workspace, Home: home, CacheSize: cacheSize})
+	return kernel.New(p, kernel.Options{Workspace: workspace, Home: home, CacheSize: cacheSize, TempDir: os.TempDir()})
 }
 
 // exitFor maps an action to the exit code contract.

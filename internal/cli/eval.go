@@ -39,7 +39,10 @@ type EvalReport struct {
 	FalseBlockRate float64                 `json:"false_block_rate"`
 	ExactAccuracy  float64                 `json:"exact_accuracy"`
 	ByCategory     map[string]*CategoryRow `json:"by_category"`
-	Mismatches     []Mismatch              `json:"mismatches"`
+	// ByExpect counts cases by their expected action, so that recall on
+	// "deny" rows can be told from recall on "confirm" rows.
+	ByExpect   map[string]*CategoryRow `json:"by_expect"`
+	Mismatches []Mismatch              `json:"mismatches"`
 	// Counts behind the rates, so a reader can check them.
 	ExpectBlocked int    `json:"expect_blocked"`
 	Blocked       int    `json:"blocked"`
@@ -179,7 +182,7 @@ func evaluate(e *env, k *kernel.Kernel, cases []evalCase) *EvalReport {
 	wg.Wait()
 	prog.done()
 
-	rep := &EvalReport{Cases: len(cases), ByCategory: map[string]*CategoryRow{}, Mismatches: []Mismatch{}, Policy: k.Revision()}
+	rep := &EvalReport{Cases: len(cases), ByCategory: map[string]*CategoryRow{}, ByExpect: map[string]*CategoryRow{}, Mismatches: []Mismatch{}, Policy: k.Revision()}
 	for i, c := range cases {
 		d := got[i]
 		blocked := d.Action.Blocks()
@@ -191,6 +194,15 @@ func evaluate(e *env, k *kernel.Kernel, cases []evalCase) *EvalReport {
 		row.Cases++
 		if blocked {
 			row.Blocked++
+		}
+		ex := rep.ByExpect[c.expect.String()]
+		if ex == nil {
+			ex = &CategoryRow{}
+			rep.ByExpect[c.expect.String()] = ex
+		}
+		ex.Cases++
+		if blocked {
+			ex.Blocked++
 		}
 		if c.expect.Blocks() {
 			rep.ExpectBlocked++
@@ -234,6 +246,13 @@ func writeEvalMarkdown(w io.Writer, rep *EvalReport, files []string, maxMis int)
 	fmt.Fprintf(w, "| false block rate (over %d cases expecting allow) | %.2f%% (%d) |\n", rep.ExpectAllow, 100*rep.FalseBlockRate, rep.FalseBlocked)
 	fmt.Fprintf(w, "| exact accuracy (notify counts as allow) | %.2f%% (%d) |\n", 100*rep.ExactAccuracy, rep.Exact)
 	fmt.Fprintf(w, "| policy revision | `%s` |\n\n", rep.Policy)
+	fmt.Fprintf(w, "| expected | cases | blocked | blocked %% |\n|---|---:|---:|---:|\n")
+	for _, a := range []string{"deny", "confirm", "notify", "allow"} {
+		if r := rep.ByExpect[a]; r != nil {
+			fmt.Fprintf(w, "| %s | %d | %d | %.2f%% |\n", a, r.Cases, r.Blocked, 100*ratio(r.Blocked, r.Cases))
+		}
+	}
+	fmt.Fprintln(w)
 	cats := make([]string, 0, len(rep.ByCategory))
 	for c := range rep.ByCategory {
 		cats = append(cats, c)

@@ -29,6 +29,10 @@ type Env struct {
 	// Cwd is the absolute directory relative paths resolve against
 	// (the call's cwd inside the workspace, else the workspace).
 	Cwd string
+	// Resolved is set when Workspace and Home are already absolute and
+	// free of symlinks (the kernel resolves them once at start), so gates
+	// need not resolve them again for every call.
+	Resolved bool
 }
 
 // Input is what every gate reads. Gates must treat it as read-only.

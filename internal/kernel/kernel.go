@@ -48,6 +48,9 @@ type Options struct {
 	// fails. When false (the default) a failed reload makes every call
 	// deny with "policy.invalid" until a valid policy is loaded.
 	KeepLastGood bool
+	// TempDir is the machine's temporary directory ($TMPDIR); writes there
+	// are as ordinary as writes to /tmp.
+	TempDir string
 	// Shell bounds the shell analyser.
 	Shell shell.Options
 }
@@ -81,13 +84,19 @@ func New(p *policy.Policy, opts Options) (*Kernel, error) {
 	if r, err := filepath.EvalSymlinks(ws); err == nil {
 		ws = r
 	}
+	home := "/nonexistent-home"
+	if opts.Home != "" {
+		if home, err = filepath.Abs(opts.Home); err != nil {
+			return nil, fmt.Errorf("kernel: home %q: %w", opts.Home, err)
+		}
+		if r, err := filepath.EvalSymlinks(home); err == nil {
+			home = r
+		}
+	}
 	k := &Kernel{
 		opts:     opts,
-		env:      gate.Env{Workspace: ws, Home: filepath.Clean(opts.Home), Cwd: ws},
+		env:      gate.Env{Workspace: ws, Home: home, Cwd: ws, Resolved: true},
 		analyzer: shell.New(opts.Shell),
-	}
-	if opts.Home == "" {
-		k.env.Home = "/nonexistent-home"
 	}
 	if opts.CacheSize > 0 {
 		k.cache = newCache(opts.CacheSize)
@@ -101,7 +110,7 @@ func New(p *policy.Policy, opts Options) (*Kernel, error) {
 }
 
 func (k *Kernel) compile(p *policy.Policy) (*state, error) {
-	c, err := policy.Compile(p)
+	c, err := policy.Compile(p, policy.Options{TempDir: k.opts.TempDir})
 	if err != nil {
 		return nil, err
 	}

@@ -46,9 +46,17 @@ const (
 	DefaultTimeout     = 250 * time.Millisecond
 )
 
+// Options are the facts of the machine a policy is compiled for; the
+// policy package never reads them from the environment itself.
+type Options struct {
+	// TempDir is the machine's temporary directory ($TMPDIR), treated like
+	// /tmp: writes there are ordinary.
+	TempDir string
+}
+
 // Compile prepares a validated policy. It reports every compile problem
 // (bad regex, glob, CEL expression, JSON Schema) at once.
-func Compile(p *Policy) (*Compiled, error) {
+func Compile(p *Policy, o Options) (*Compiled, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -124,6 +132,7 @@ func Compile(p *Policy) (*Compiled, error) {
 	pc.SensitiveExceptions = append(pc.SensitiveExceptions, p.Paths.SensitiveExceptions...)
 	pc.Protected = append(pc.Protected, p.Paths.Protected...)
 	pc.WriteScope = append(pc.WriteScope, p.Paths.WriteScope...)
+	pc.TempDir = o.TempDir
 	pa := p.Paths.Actions
 	pc.OutsideWrite = act(pa["outside_write"], pc.OutsideWrite)
 	pc.SystemWrite = act(pa["system_write"], pc.SystemWrite)
@@ -150,6 +159,9 @@ func Compile(p *Policy) (*Compiled, error) {
 	ec.MetadataAction = act(ea["metadata"], ec.MetadataAction)
 	ec.ListenAction = act(ea["listen"], ec.ListenAction)
 	ec.SendUnknownAction = act(ea["send_unknown"], ec.SendUnknownAction)
+	if c.Path != nil {
+		ec.Paths = c.Path
+	}
 	c.Egress, err = egressgate.Compile(ec)
 	wrap("egress", err)
 

@@ -16,7 +16,7 @@ func TestBuiltinParsesAndCompiles(t *testing.T) {
 	if p.Name != "recommended" || len(p.Rules) == 0 || len(p.Tools) == 0 {
 		t.Fatalf("built-in policy looks empty: name=%q rules=%d tools=%d", p.Name, len(p.Rules), len(p.Tools))
 	}
-	c, err := Compile(p)
+	c, err := Compile(p, Options{})
 	if err != nil {
 		t.Fatalf("Compile(builtin): %v", err)
 	}
@@ -96,7 +96,7 @@ rules:
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	_, err = Compile(p)
+	_, err = Compile(p, Options{})
 	if err == nil {
 		t.Fatal("Compile succeeded on a broken regex and a broken CEL expression")
 	}
@@ -182,7 +182,7 @@ func TestSeedRulesImport(t *testing.T) {
 	if write == nil || len(write.PathDeny["path"]) != 3 || write.MaxSize["content"] != 1048576 {
 		t.Fatalf("seed schema for write not imported: %+v", write)
 	}
-	if _, err := Compile(p); err != nil {
+	if _, err := Compile(p, Options{}); err != nil {
 		t.Fatalf("Compile(seed): %v", err)
 	}
 }

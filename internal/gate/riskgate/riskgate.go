@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/sentinel-agent/sentinel/internal/analysis"
 	"github.com/sentinel-agent/sentinel/internal/decision"
@@ -139,10 +140,10 @@ var (
 	dimReadSecret  = decision.Dimensions{Impact: 1.5, Reversibility: 0.1, Sensitivity: 3}
 	dimWriteWS     = decision.Dimensions{Impact: 1, Reversibility: 0.8, Sensitivity: 1}
 	dimWriteTemp   = decision.Dimensions{Impact: 0.5, Reversibility: 0.9, Sensitivity: 0.5}
-	dimWriteOut    = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.5}
+	dimWriteOut    = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 1.25}
 	dimWriteSys    = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 2}
 	dimDeleteWS    = decision.Dimensions{Impact: 1.5, Reversibility: 0.75, Sensitivity: 1}
-	dimDeleteOut   = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 1.5}
+	dimDeleteOut   = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.25}
 	dimDeleteSys   = decision.Dimensions{Impact: 2.5, Reversibility: 0.3, Sensitivity: 2}
 	dimSend        = decision.Dimensions{Impact: 1, Reversibility: 0.5, Sensitivity: 1}
 	dimSendSecret  = decision.Dimensions{Impact: 2.5, Reversibility: 0, Sensitivity: 3}
@@ -210,19 +211,32 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 			d.Impact += privilegeBoost
 		}
 		if p.Dynamic {
-			d.ErrorRate = 0.5
+			// A run-time name under a known directory (find's {}, a
+			// glob) is bounded; a wholly unknown one ("$f") is not.
+			d.ErrorRate = 0.25
+			if strings.HasPrefix(p.Path, "*") || p.Path == "" {
+				d.ErrorRate = 0.5
+			}
 		}
 		add(d)
 	}
 	for _, dst := range a.Dests {
-		if dst.Sends {
-			d := dimSend
-			if dst.Data != "" && dst.Data != "stdin" {
-				d = dimSendSecret
-				d.Sensitivity = 2
-			}
-			add(d)
+		if !dst.Sends {
+			continue
 		}
+		// What leaves decides the sensitivity: the environment or a
+		// sensitive file cannot be called back; an ordinary file or a
+		// literal body is routine traffic.
+		d := dimSend
+		switch {
+		case dst.Data == "env":
+			d = dimSendSecret
+		case strings.HasPrefix(dst.Data, "file:"):
+			if g.c.ClassifyPath(strings.TrimPrefix(dst.Data, "file:"), in.Env).Sensitive {
+				d = dimSendSecret
+			}
+		}
+		add(d)
 	}
 	for _, f := range a.Findings {
 		if f.Risk != nil {
@@ -247,9 +261,6 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 	}
 	if len(a.Unresolved) > 0 {
 		errRate = max(errRate, 0.3+0.1*float64(min(len(a.Unresolved), 5)))
-	}
-	if a.Privileged {
-		best.Impact += privilegeBoost
 	}
 	if in.Call != nil && in.Call.Kind == request.KindExec && a.ParseError != "" {
 		errRate = 1
