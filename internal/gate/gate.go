@@ -43,6 +43,27 @@ type Input struct {
 	// Prior holds the verdicts of the gates that already ran, in order;
 	// the risk gate reads them.
 	Prior []Result
+	// Memo lets gates share work derived from this one call (the path
+	// gate's classification of each path, which the risk gate reuses).
+	// Keys are unexported types owned by the package that stores them.
+	// It lives and dies with the Input, so nothing in it can go stale.
+	Memo map[any]any
+}
+
+// Remember stores a per-call value under key.
+func (in *Input) Remember(key, v any) {
+	if in.Memo == nil {
+		in.Memo = make(map[any]any, 2)
+	}
+	in.Memo[key] = v
+}
+
+// Recall returns the per-call value stored under key, or nil.
+func (in *Input) Recall(key any) any {
+	if in == nil || in.Memo == nil {
+		return nil
+	}
+	return in.Memo[key]
 }
 
 // Verdict is one gate's answer.

@@ -20,6 +20,15 @@ type scene struct {
 	// homeComps and wsComps are the same split into components, built
 	// only when a wildcard path needs them.
 	homeComps, wsComps [][]string
+	// classes remembers the class of each path as written, for ClassifyIn.
+	classes map[string]Class
+}
+
+func (sc *scene) remember(p string, c Class) {
+	if sc.classes == nil {
+		sc.classes = make(map[string]Class, 4)
+	}
+	sc.classes[p] = c
 }
 
 func (g *Gate) newScene(env gate.Env) *scene {
@@ -373,6 +382,11 @@ func (g *Gate) classify(sc *scene, t *target) Class {
 		// A workspace in /usr/src/app or /opt/project is the agent's own
 		// place, not the system's.
 		_, sys := sc.matchLiteral(g.system, s)
+		if sys {
+			if _, admin := sc.matchLiteral(g.adminAreas, s); admin {
+				sys = false
+			}
+		}
 		c.System = sys || t.res.Abs == "/" || (t.glob && t.prefix == "/")
 	}
 	return c

@@ -63,6 +63,10 @@ type Config struct {
 	// them that are fine to write (/dev/null).
 	System           []string
 	SystemExceptions []string
+	// AdminAreas lists places inside system trees that administrators
+	// fill by hand (/usr/local, /var/www): writes there are outside the
+	// workspace, not system writes.
+	AdminAreas []string
 	// CaseSensitive turns off case-insensitive matching.
 	CaseSensitive bool
 
@@ -159,8 +163,8 @@ func Default() Config {
 		SystemExceptions: []string{
 			"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty", "/dev/zero",
 			"/dev/urandom", "/dev/random", "/dev/fd/*", "/run/user/**",
-			"/usr/local/**", "/var/www/**", "/var/cache/**", "/var/backups/**", "/var/opt/**",
 		},
+		AdminAreas:      []string{"/usr/local/**", "/var/www/**", "/var/cache/**", "/var/backups/**", "/var/opt/**"},
 		OutsideWrite:    decision.Confirm,
 		SystemWrite:     decision.Confirm,
 		SensitiveRead:   decision.Deny,
@@ -336,6 +340,7 @@ func Compile(cfg Config) (*Gate, error) {
 	g.scope = compileList("WriteScope", cfg.WriteScope, fold, &errs)
 	g.system = compileList("System", cfg.System, fold, &errs)
 	g.systemExceptions = compileList("SystemExceptions", cfg.SystemExceptions, fold, &errs)
+	g.adminAreas = compileList("AdminAreas", cfg.AdminAreas, fold, &errs)
 	g.temp = compileList("temp", tempGlobs(), fold, &errs)
 	if cfg.TempDir != "" {
 		t := cfg.TempDir

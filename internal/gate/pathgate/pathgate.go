@@ -51,7 +51,7 @@ type Gate struct {
 	sensitive, readSensitive, writeSensitive, exceptions []pattern
 	protected                                            []pattern
 	scope, temp                                          []pattern
-	system, systemExceptions                             []pattern
+	system, systemExceptions, adminAreas                 []pattern
 }
 
 var _ gate.Gate = (*Gate)(nil)
@@ -89,6 +89,36 @@ type Class struct {
 
 // Classify canonicalises p (taken literally, without glob expansion) and
 // classifies it.
+// ClassifyIn classifies a path of the call being decided, reusing what
+// Check already worked out for it (and the file-system look-ups it made).
+func (g *Gate) ClassifyIn(in *gate.Input, p string) Class {
+	sc := g.sceneFor(in)
+	if c, ok := sc.classes[p]; ok {
+		return c
+	}
+	t := sc.literal(p)
+	if t.err != nil {
+		return Class{Err: t.err, Sensitive: true, WriteSensitive: true, Label: "an invalid path"}
+	}
+	c := g.classify(sc, &t)
+	sc.remember(p, c)
+	return c
+}
+
+type sceneKey struct{}
+
+// sceneFor returns the call's scene, creating it on first use, so that the
+// gate and its callers share one set of look-ups per call.
+func (g *Gate) sceneFor(in *gate.Input) *scene {
+	if sc, ok := in.Recall(sceneKey{}).(*scene); ok && sc.g == g {
+		return sc
+	}
+	sc := g.newScene(in.Env)
+	in.Remember(sceneKey{}, sc)
+	return sc
+}
+
+// Classify classifies one path on its own, outside any call.
 func (g *Gate) Classify(p string, env gate.Env) Class {
 	sc := g.newScene(env)
 	t := sc.literal(p)
@@ -153,7 +183,10 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 	if len(refs) == 0 && !fileKind {
 		return v, nil
 	}
+	// A fresh scene for every Check: look-ups are shared with ClassifyIn
+	// for this call only.
 	sc := g.newScene(in.Env)
+	in.Remember(sceneKey{}, sc)
 	if fileKind {
 		if err := g.covered(sc, in.Call, refs); err != nil {
 			return gate.Verdict{}, err
@@ -308,6 +341,7 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 	// on the path itself.
 	recursive := ref.Recursive && (reading || ref.Op == analysis.OpDelete || ref.Op == analysis.OpChmod)
 	c := g.classify(sc, t)
+	sc.remember(ref.Path, c)
 	if recursive && !t.bare {
 		q := sc.below(t)
 		if reading && !c.Sensitive {

@@ -158,10 +158,14 @@ func TestCheck(t *testing.T) {
 		{"rm /etc/*", sh(ref("/etc/*", analysis.OpDelete)), decision.Deny, []string{CodeSensitive, CodeSystem}},
 		{"rm -rf ~", awaySh(analysis.PathRef{Path: "~", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeOutsideWorkspace, CodeSensitive}},
 		{"rm -rf /usr", sh(analysis.PathRef{Path: "/usr", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeSystem}},
-		{"rm /usr/local/bin/x", sh(ref("/usr/local/bin/x", analysis.OpDelete)), decision.Confirm, []string{CodeSystem}},
+		// /usr/local and /opt are the administrator's, not the system's:
+		// outside the workspace, but not system writes.
+		{"rm /usr/local/bin/x", sh(ref("/usr/local/bin/x", analysis.OpDelete)), decision.Confirm, []string{CodeOutsideWorkspace}},
+		{"rm /usr/bin/x", sh(ref("/usr/bin/x", analysis.OpDelete)), decision.Confirm, []string{CodeSystem}},
 		{"rm -rf /var/lib", sh(analysis.PathRef{Path: "/var/lib", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeSystem}},
-		{"rm -rf /usr/local/lib/node_modules/npm", sh(analysis.PathRef{Path: "/usr/local/lib/node_modules/npm", Op: analysis.OpDelete, Recursive: true}), decision.Confirm, []string{CodeSystem}},
-		{"rm -rf /opt/*", sh(analysis.PathRef{Path: "/opt/*", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeSystem}},
+		{"rm -rf /usr/local/lib/node_modules/npm", sh(analysis.PathRef{Path: "/usr/local/lib/node_modules/npm", Op: analysis.OpDelete, Recursive: true}), decision.Confirm, []string{CodeOutsideWorkspace}},
+		{"rm -rf /opt/*", sh(analysis.PathRef{Path: "/opt/*", Op: analysis.OpDelete, Recursive: true}), decision.Confirm, []string{CodeOutsideWorkspace}},
+		{"rm -rf /etc/*", sh(analysis.PathRef{Path: "/etc/*", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeSensitive, CodeSystem}},
 		{"cat $D/.aws/credentials", sh(analysis.PathRef{Path: "*/.aws/credentials", Op: analysis.OpRead, Dynamic: true}), decision.Deny, []string{CodeSensitive}},
 		{"cp $a $a.cp", sh(analysis.PathRef{Path: "*.cp", Op: analysis.OpWrite, Dynamic: true}), decision.Notify, []string{CodeDynamic}},
 		{"rm -rf .git", sh(analysis.PathRef{Path: ".git", Op: analysis.OpDelete, Recursive: true}), decision.Allow, nil},

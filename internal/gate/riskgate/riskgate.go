@@ -64,9 +64,9 @@ type Class struct {
 	Sensitive   bool
 }
 
-// Classifier classifies a path as written in a call.
+// Classifier classifies a path as written in the call being decided.
 type Classifier interface {
-	ClassifyPath(p string, env gate.Env) Class
+	ClassifyPath(in *gate.Input, p string) Class
 }
 
 // Config configures the gate.
@@ -164,7 +164,13 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 	}
 	add(dimNone)
 	for _, p := range a.Paths {
-		c := g.c.ClassifyPath(p.Path, in.Env)
+		c := g.c.ClassifyPath(in, p.Path)
+		if p.Dynamic && relative(p.Path) && !c.System && !c.Sensitive && !c.Temp {
+			// A relative run-time name ("$f", find's {} under ".")
+			// lands below the working directory; the uncertainty is
+			// carried by the error rate, not by assuming the worst place.
+			c.InWorkspace = true
+		}
 		var d decision.Dimensions
 		switch p.Op {
 		case analysis.OpRead, analysis.OpList:
@@ -232,7 +238,7 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 		case dst.Data == "env":
 			d = dimSendSecret
 		case strings.HasPrefix(dst.Data, "file:"):
-			if g.c.ClassifyPath(strings.TrimPrefix(dst.Data, "file:"), in.Env).Sensitive {
+			if g.c.ClassifyPath(in, strings.TrimPrefix(dst.Data, "file:")).Sensitive {
 				d = dimSendSecret
 			}
 		}
@@ -284,3 +290,7 @@ func clamp(d decision.Dimensions) decision.Dimensions {
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+func relative(p string) bool {
+	return p != "" && !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "~") && !strings.Contains(p, "..")
+}

@@ -14,7 +14,7 @@ import (
 // prefixes classifies by path prefix, standing in for the path gate.
 type prefixes struct{}
 
-func (prefixes) ClassifyPath(p string, env gate.Env) Class {
+func (prefixes) ClassifyPath(in *gate.Input, p string) Class {
 	switch {
 	case strings.HasPrefix(p, "/tmp/"):
 		return Class{Temp: true}
