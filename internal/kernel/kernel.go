@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -300,6 +301,9 @@ func (k *Kernel) analyze(c *request.ToolCall) *analysis.Analysis {
 		for _, p := range c.AllPaths() {
 			a.Paths = append(a.Paths, analysis.PathRef{Path: p, Op: op, Command: c.Tool})
 		}
+		for _, p := range c.Deletes() {
+			a.Paths = append(a.Paths, analysis.PathRef{Path: p, Op: analysis.OpDelete, Command: c.Tool})
+		}
 		return a
 	case request.KindNetRequest:
 		a := &analysis.Analysis{}
@@ -316,8 +320,79 @@ func (k *Kernel) analyze(c *request.ToolCall) *analysis.Analysis {
 			a.Dests = append(a.Dests, d)
 		}
 		return a
+	case request.KindMCP, request.KindOther:
+		return analyzeGeneric(c)
 	}
 	return &analysis.Analysis{}
+}
+
+// pathKeys and urlKeys are argument names that, in tools Sentinel has no
+// adapter for (MCP servers, custom tools), name files and destinations.
+var (
+	pathKeys = map[string]bool{"path": true, "file": true, "file_path": true, "filepath": true, "filePath": true, "filename": true,
+		"source": true, "destination": true, "dest": true, "target": true, "directory": true, "dir": true, "src": true, "dst": true,
+		"paths": true, "files": true}
+	urlKeys = map[string]bool{"url": true, "uri": true, "endpoint": true, "href": true, "webhook": true}
+)
+
+// analyzeGeneric finds paths and destinations in the arguments of a tool
+// without an adapter, so that "mcp__fs__read_file {path: ~/.ssh/id_rsa}"
+// meets the path gate like Read does. The operation is read unless the
+// tool's name says it writes or deletes.
+func analyzeGeneric(c *request.ToolCall) *analysis.Analysis {
+	a := &analysis.Analysis{}
+	name := strings.ToLower(c.Tool)
+	op := analysis.OpRead
+	switch {
+	case containsAny(name, "delete", "remove", "unlink", "rmdir", "trash"):
+		op = analysis.OpDelete
+	case containsAny(name, "write", "edit", "create", "save", "put", "append", "move", "rename", "copy", "upload", "patch", "mkdir"):
+		op = analysis.OpWrite
+	}
+	keys := make([]string, 0, len(c.Args))
+	for k := range c.Args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var vals []string
+		switch v := c.Args[k].(type) {
+		case string:
+			vals = []string{v}
+		case []any:
+			for _, x := range v {
+				if s, ok := x.(string); ok {
+					vals = append(vals, s)
+				}
+			}
+		}
+		for _, v := range vals {
+			if v == "" || len(a.Paths)+len(a.Dests) >= 256 {
+				continue
+			}
+			switch {
+			case urlKeys[k] || strings.Contains(v, "://"):
+				d, err := egressgate.ParseDest(v)
+				if err != nil {
+					d = analysis.Dest{Raw: v}
+				}
+				d.Command = c.Tool
+				a.Dests = append(a.Dests, d)
+			case pathKeys[k]:
+				a.Paths = append(a.Paths, analysis.PathRef{Path: v, Op: op, Command: c.Tool})
+			}
+		}
+	}
+	return a
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
 }
 
 func denyDecision(rev, id string, r decision.Reason) decision.Decision {

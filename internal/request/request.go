@@ -59,7 +59,8 @@ const (
 	ArgCwd     = "cwd"
 	ArgEnv     = "env"
 	ArgPath    = "path"
-	ArgPaths   = "paths" // extra paths a single call touches (apply_patch)
+	ArgPaths   = "paths"   // extra paths a single call touches (apply_patch)
+	ArgDeletes = "deletes" // paths a write call deletes (apply_patch "*** Delete File:")
 	ArgContent = "content"
 	ArgURL     = "url"
 	ArgMethod  = "method"
@@ -422,8 +423,7 @@ func patchPost(raw, out map[string]any) error {
 	if patch == "" {
 		return fmt.Errorf("%w: apply_patch needs the patch text in \"input\"", ErrBadArgument)
 	}
-	var paths []string
-	var added []string
+	var paths, deletes, added []string
 	seen := map[string]bool{}
 	add := func(p string) {
 		p = strings.TrimSpace(p)
@@ -440,7 +440,11 @@ func patchPost(raw, out map[string]any) error {
 		case strings.HasPrefix(line, "*** Update File:"):
 			add(strings.TrimPrefix(line, "*** Update File:"))
 		case strings.HasPrefix(line, "*** Delete File:"):
-			add(strings.TrimPrefix(line, "*** Delete File:"))
+			p := strings.TrimSpace(strings.TrimPrefix(line, "*** Delete File:"))
+			add(p)
+			if p != "" {
+				deletes = append(deletes, p)
+			}
 		case strings.HasPrefix(line, "*** Move to:"):
 			add(strings.TrimPrefix(line, "*** Move to:"))
 		case strings.HasPrefix(line, "+++ "):
@@ -461,7 +465,16 @@ func patchPost(raw, out map[string]any) error {
 		out[ArgPaths] = paths[1:]
 	}
 	out[ArgContent] = strings.Join(added, "\n")
+	if len(deletes) > 0 {
+		out[ArgDeletes] = deletes
+	}
 	return nil
+}
+
+// Deletes returns the paths a write call deletes on the way.
+func (c *ToolCall) Deletes() []string {
+	d, _ := c.Args[ArgDeletes].([]string)
+	return d
 }
 
 // splitMCP splits "mcp__server__tool". Server names may not contain "__";

@@ -52,6 +52,8 @@ func TestNormalize(t *testing.T) {
 			kind: KindExec, args: map[string]any{"command": "rm -rf /"}, known: true, wrapped: "tool_call"},
 		{name: "number where a string belongs", raw: Raw{Tool: "exec", Args: map[string]any{"command": 42.0}},
 			kind: KindExec, args: map[string]any{"command": "42"}, known: true},
+		{name: "apply_patch deletes", raw: Raw{Tool: "apply_patch", Args: map[string]any{"input": "*** Begin Patch\n*** Delete File: package.json\n*** End Patch"}},
+			kind: KindFileWrite, args: map[string]any{"path": "package.json", "content": "", "deletes": []string{"package.json"}}, known: true},
 		{name: "apply_patch paths", raw: Raw{Tool: "apply_patch", Args: map[string]any{"input": "*** Begin Patch\n*** Update File: a.go\n+x\n*** Add File: b/c.go\n+y\n*** End Patch"}},
 			kind: KindFileWrite, args: map[string]any{"path": "a.go", "paths": []string{"b/c.go"}, "content": "x\ny"}, known: true},
 	}

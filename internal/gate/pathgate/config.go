@@ -63,6 +63,11 @@ type Config struct {
 	// them that are fine to write (/dev/null).
 	System           []string
 	SystemExceptions []string
+	// Persistence lists files and directories whose change makes code
+	// run later (shell rc files, autostart, systemd, cron, launchd, the
+	// preload list, /usr/local/bin): a write there asks PersistenceAction.
+	Persistence       []string
+	PersistenceAction decision.Action
 	// AdminAreas lists places inside system trees that administrators
 	// fill by hand (/usr/local, /var/www): writes there are outside the
 	// workspace, not system writes.
@@ -164,14 +169,28 @@ func Default() Config {
 			"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty", "/dev/zero",
 			"/dev/urandom", "/dev/random", "/dev/fd/*", "/run/user/**",
 		},
-		AdminAreas:      []string{"/usr/local/**", "/var/www/**", "/var/cache/**", "/var/backups/**", "/var/opt/**"},
-		OutsideWrite:    decision.Confirm,
-		SystemWrite:     decision.Confirm,
-		SensitiveRead:   decision.Deny,
-		SensitiveWrite:  decision.Deny,
-		ProtectedAction: decision.Deny,
-		DynamicWrite:    decision.Notify,
-		SymlinkEscape:   decision.Deny,
+		Persistence: []string{
+			"~/.bashrc", "~/.bash_profile", "~/.bash_login", "~/.profile", "~/.bash_logout",
+			"~/.zshrc", "~/.zprofile", "~/.zshenv", "~/.zlogin", "~/.config/fish/**", "~/.kshrc", "~/.cshrc", "~/.tcshrc",
+			"~/.config/autostart/**", "~/.config/systemd/**", "~/.local/share/systemd/**",
+			"~/Library/LaunchAgents/**", "/Library/LaunchAgents/**", "/Library/LaunchDaemons/**",
+			"~/.ssh/rc", "~/.xinitrc", "~/.xprofile", "~/.xsession",
+			"/etc/profile", "/etc/profile.d/**", "/etc/bash.bashrc", "/etc/bashrc", "/etc/zsh/**", "/etc/environment",
+			"/etc/systemd/**", "/lib/systemd/**", "/usr/lib/systemd/**", "/etc/init.d/**", "/etc/rc.local", "/etc/init/**",
+			"/etc/cron*", "/etc/cron*/**", "/var/spool/cron/**", "/etc/anacrontab",
+			"/etc/ld.so.preload", "/etc/ld.so.conf", "/etc/ld.so.conf.d/**",
+			"/etc/xdg/autostart/**", "/etc/update-motd.d/**", "/etc/apt/apt.conf.d/**",
+			"/usr/local/bin/**", "/usr/local/sbin/**",
+		},
+		PersistenceAction: decision.Confirm,
+		AdminAreas:        []string{"/usr/local/**", "/var/www/**", "/var/cache/**", "/var/backups/**", "/var/opt/**"},
+		OutsideWrite:      decision.Confirm,
+		SystemWrite:       decision.Confirm,
+		SensitiveRead:     decision.Deny,
+		SensitiveWrite:    decision.Deny,
+		ProtectedAction:   decision.Deny,
+		DynamicWrite:      decision.Notify,
+		SymlinkEscape:     decision.Deny,
 	}
 }
 
@@ -341,6 +360,7 @@ func Compile(cfg Config) (*Gate, error) {
 	g.system = compileList("System", cfg.System, fold, &errs)
 	g.systemExceptions = compileList("SystemExceptions", cfg.SystemExceptions, fold, &errs)
 	g.adminAreas = compileList("AdminAreas", cfg.AdminAreas, fold, &errs)
+	g.persistence = compileList("Persistence", cfg.Persistence, fold, &errs)
 	g.temp = compileList("temp", tempGlobs(), fold, &errs)
 	if cfg.TempDir != "" {
 		t := cfg.TempDir

@@ -35,6 +35,8 @@ const (
 	CodeNUL              = "path.nul_byte"
 	CodeInvalid          = "path.invalid"
 	CodeSymlinkEscape    = "path.symlink_escape"
+	CodePersistence      = "path.persistence"
+	CodeWorkspaceRoot    = "path.workspace_root"
 	CodeDynamic          = "path.dynamic"
 )
 
@@ -51,7 +53,7 @@ type Gate struct {
 	sensitive, readSensitive, writeSensitive, exceptions []pattern
 	protected                                            []pattern
 	scope, temp                                          []pattern
-	system, systemExceptions, adminAreas                 []pattern
+	system, systemExceptions, adminAreas, persistence    []pattern
 }
 
 var _ gate.Gate = (*Gate)(nil)
@@ -160,6 +162,7 @@ var (
 	riskSystemWipe   = decision.Dimensions{Impact: 3, Reversibility: 0.1, Sensitivity: 2}
 	riskOutWrite     = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.5}
 	riskProtected    = decision.Dimensions{Impact: 1.5, Reversibility: 0.5, Sensitivity: 1.5}
+	riskPersistence  = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 2}
 	riskDynamic      = decision.Dimensions{Impact: 1, Reversibility: 0.7, Sensitivity: 1, ErrorRate: 0.5}
 )
 
@@ -188,6 +191,13 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 	sc := g.newScene(in.Env)
 	in.Remember(sceneKey{}, sc)
 	if fileKind {
+		if len(in.Call.AllPaths()) == 0 {
+			// A file call without a path is malformed input, not an
+			// internal failure: refuse it with a reason.
+			v.Add(decision.Reason{Gate: name, Code: CodeInvalid, Action: decision.Deny,
+				Message: fmt.Sprintf("the %s call (%s) names no path; pass the file's path", in.Call.Tool, in.Call.Kind)})
+			return v, nil
+		}
 		if err := g.covered(sc, in.Call, refs); err != nil {
 			return gate.Verdict{}, err
 		}
@@ -399,6 +409,25 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 		}
 	}
 
+	if ref.Op == analysis.OpWrite && !c.WriteSensitive {
+		if p, ok := g.persistent(sc, t); ok {
+			e.add(CodePersistence, g.cfg.PersistenceAction,
+				say("changing "+shown+", which runs code at login, on a schedule or for every user (pattern "+p+")", g.cfg.PersistenceAction, "ask the user to make this change"), detail)
+			e.raise(riskPersistence)
+		}
+	}
+	// Deleting the workspace or a directory above it ("rm -rf ../.." from
+	// a subdirectory). "/" and system trees have their own codes, and "."
+	// is how cleaning tools (git clean) name the workspace's contents.
+	if ref.Op == analysis.OpDelete && !t.glob && sc.r.ws != "" && !c.System && t.res.Abs != "/" &&
+		strings.TrimSuffix(ref.Path, "/") != "." {
+		if a := g.foldS(t.res.Abs); a == g.foldS(sc.r.ws) || strings.HasPrefix(g.foldS(sc.r.ws)+"/", strings.TrimSuffix(a, "/")+"/") {
+			e.add(CodeWorkspaceRoot, decision.Deny,
+				"deleting "+shown+" removes the whole workspace ("+abs+"); delete specific paths inside it instead", detail)
+			e.raise(riskSystemWipe)
+		}
+	}
+
 	where := g.where(sc, t, &c)
 	if mutating {
 		g.judgeLocation(sc, ref, t, &c, where, shown, abs, detail, e)
@@ -586,4 +615,26 @@ func clip(s string) string {
 		j++
 	}
 	return s[:i] + "…" + s[j:]
+}
+
+// persistent reports whether a write target is a place that makes code run
+// later: shell start-up files, autostart entries, service units, cron and
+// launch agents, the preload list, and directories early on every user's
+// PATH.
+func (g *Gate) persistent(sc *scene, t *target) (string, bool) {
+	if t.glob {
+		if p, ok := sc.matchGlob(g.persistence, t.comps, "", false, false); ok {
+			return p.src, true
+		}
+		return "", false
+	}
+	for _, s := range []string{t.res.Abs, t.res.Lexical} {
+		if s == "" {
+			continue
+		}
+		if p, ok := sc.matchLiteral(g.persistence, g.foldS(s)); ok {
+			return p.src, true
+		}
+	}
+	return "", false
 }

@@ -135,7 +135,11 @@ func TestCheck(t *testing.T) {
 		{"delete package.json", del("package.json"), decision.Deny, []string{CodeProtected}},
 		{"delete source", del("src/main.go"), decision.Allow, nil},
 		{"delete outside", fileInput(away, request.KindFileDelete, "rm", "/home/sentinel-test/x"), decision.Confirm, []string{CodeOutsideWorkspace}},
-		{"delete /tmp itself", awaySh(analysis.PathRef{Path: "/tmp", Op: analysis.OpDelete, Recursive: true}), decision.Confirm, []string{CodeOutsideWorkspace}},
+		// The test workspace lives under /tmp, so deleting /tmp deletes it.
+		{"delete /tmp itself", awaySh(analysis.PathRef{Path: "/tmp", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeOutsideWorkspace, CodeWorkspaceRoot}},
+		{"delete the workspace from inside", sh(analysis.PathRef{Path: ".", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeWorkspaceRoot}},
+		{"write a shell start-up file", awayWrite("~/.bashrc"), decision.Confirm, []string{CodeOutsideWorkspace, CodePersistence}},
+		{"write a systemd unit", awayWrite("/etc/systemd/system/x.service"), decision.Confirm, []string{CodePersistence, CodeSystem}},
 		{"nul byte", read("a\x00.txt"), decision.Deny, []string{CodeNUL}},
 		{"too long", read(strings.Repeat("a", MaxPathLen+1)), decision.Deny, []string{CodeInvalid}},
 		{"link loop", write("loop1/x"), decision.Deny, []string{CodeInvalid}},
@@ -276,7 +280,6 @@ func TestCheckFailsClosed(t *testing.T) {
 		{"file call with the wrong op", &gate.Input{
 			Call:     &request.ToolCall{Kind: request.KindFileDelete, Args: map[string]any{"path": "package.json"}},
 			Analysis: &analysis.Analysis{Paths: []analysis.PathRef{{Path: "package.json", Op: analysis.OpRead}}}, Env: w.env}},
-		{"file call without a path", &gate.Input{Call: &request.ToolCall{Kind: request.KindFileRead, Args: map[string]any{}}, Analysis: &analysis.Analysis{}, Env: w.env}},
 		{"nil input", nil},
 	}
 	for _, tt := range tests {
@@ -286,6 +289,11 @@ func TestCheckFailsClosed(t *testing.T) {
 				t.Errorf("Check = %+v, nil; want an error", v)
 			}
 		})
+	}
+	// A file call that names no path is bad input: refused with a reason.
+	v, err := g.Check(ctx, &gate.Input{Call: &request.ToolCall{Tool: "read_file", Kind: request.KindFileRead, Args: map[string]any{}}, Analysis: &analysis.Analysis{}, Env: w.env})
+	if err != nil || v.Action != decision.Deny || len(v.Reasons) != 1 || v.Reasons[0].Code != CodeInvalid {
+		t.Errorf("file call without a path: %+v, %v; want deny %s", v, err, CodeInvalid)
 	}
 	// The same path written differently still counts as covered.
 	in := &gate.Input{

@@ -142,7 +142,7 @@ var (
 	dimWriteTemp   = decision.Dimensions{Impact: 0.5, Reversibility: 0.9, Sensitivity: 0.5}
 	dimWriteOut    = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 1.25}
 	dimWriteSys    = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 2}
-	dimDeleteWS    = decision.Dimensions{Impact: 1.5, Reversibility: 0.75, Sensitivity: 1}
+	dimDeleteWS    = decision.Dimensions{Impact: 1.5, Reversibility: 0.85, Sensitivity: 1}
 	dimDeleteOut   = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.25}
 	dimDeleteSys   = decision.Dimensions{Impact: 2.5, Reversibility: 0.3, Sensitivity: 2}
 	dimSend        = decision.Dimensions{Impact: 1, Reversibility: 0.5, Sensitivity: 1}
@@ -185,10 +185,12 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 				if c.Sensitive {
 					d.Sensitivity = 3
 				}
+			case c.InWorkspace:
+				// Before Temp: a workspace under /tmp is still the
+				// workspace, with its snapshots and its owner.
+				d = dimWriteWS
 			case c.Temp:
 				d = dimWriteTemp
-			case c.InWorkspace:
-				d = dimWriteWS
 			default:
 				d = dimWriteOut
 			}
@@ -199,10 +201,10 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 			switch {
 			case c.Sensitive || c.System:
 				d = dimDeleteSys
-			case c.Temp:
-				d = dimWriteTemp
 			case c.InWorkspace:
 				d = dimDeleteWS
+			case c.Temp:
+				d = dimWriteTemp
 			default:
 				d = dimDeleteOut
 			}
