@@ -104,7 +104,7 @@ func (r Reason) String() string {
 
 // Dimensions are the four inputs of the seed's risk formula.
 //
-//	Impact        0..10  how much the call can change or expose
+//	Impact        0..3   how much the call can change or expose
 //	Reversibility 0..1   1 = trivially undone, 0 = permanent
 //	Sensitivity   0..3   how sensitive the touched data or system is
 //	ErrorRate     0..1   how likely the call is to do something unintended

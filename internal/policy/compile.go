@@ -206,8 +206,8 @@ func (c *Compiled) Chain() gate.Chain {
 // classifier adapts the path gate to the risk gate's Classifier.
 type classifier struct{ g *pathgate.Gate }
 
-func (c classifier) ClassifyPath(p string, env gate.Env) riskgate.Class {
-	k := c.g.Classify(p, env)
+func (c classifier) ClassifyPath(in *gate.Input, p string) riskgate.Class {
+	k := c.g.ClassifyIn(in, p)
 	return riskgate.Class{InWorkspace: k.InWorkspace, Temp: k.Temp, System: k.System, Sensitive: k.Sensitive}
 }
 

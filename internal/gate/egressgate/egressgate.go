@@ -81,6 +81,9 @@ type Config struct {
 	// destination is not guarded.
 	BlockPrivate  bool
 	PrivateAction decision.Action
+	// PrivateExecAction is used instead of PrivateAction for private
+	// addresses named in shell commands, when it is milder; default Notify.
+	PrivateExecAction decision.Action
 	// MetadataAction is for cloud metadata endpoints (169.254.169.254,
 	// fd00:ec2::254, 100.100.100.200, 169.254.170.2, metadata.google.internal
 	// …). It applies even to allowed destinations.
@@ -117,6 +120,7 @@ func Default() Config {
 		Default:           decision.Allow,
 		BlockPrivate:      true,
 		PrivateAction:     decision.Confirm,
+		PrivateExecAction: decision.Notify,
 		MetadataAction:    decision.Deny,
 		ListenAction:      decision.Confirm,
 		SendUnknownAction: decision.Notify,
@@ -522,9 +526,20 @@ func (g *Gate) judge(t *target, netCall bool, env gate.Env, add func(decision.Re
 				Message: say("contacting "+clip(t.host)+", a cloud metadata endpoint that hands out credentials,", g.cfg.MetadataAction, ""), Detail: detail})
 			raise(riskMetadata)
 		case k == kindPrivate && g.cfg.BlockPrivate && !allowed:
-			add(decision.Reason{Gate: name, Code: CodePrivate, Action: g.cfg.PrivateAction,
-				Message: say("contacting the private network address "+clip(t.host), g.cfg.PrivateAction, "ask the user to allow it in the egress policy"), Detail: detail})
-			raise(riskPrivate)
+			// The private-address guard is against request forgery: HTTP
+			// to internal services. A shell command that logs in to a
+			// named LAN host (ssh, scp, rsync, git over ssh) says where it
+			// goes, and is reported rather than stopped unless the policy
+			// says so.
+			act := g.cfg.PrivateAction
+			if !netCall && t.scheme != "http" && t.scheme != "https" && g.cfg.PrivateExecAction < act {
+				act = g.cfg.PrivateExecAction
+			}
+			add(decision.Reason{Gate: name, Code: CodePrivate, Action: act,
+				Message: say("contacting the private network address "+clip(t.host), act, "ask the user to allow it in the egress policy"), Detail: detail})
+			if act >= decision.Confirm {
+				raise(riskPrivate)
+			}
 		}
 		if !allowed && g.cfg.Default != decision.Allow && k != kindMetadata {
 			add(decision.Reason{Gate: name, Code: CodeNotAllowlisted, Action: g.cfg.Default,

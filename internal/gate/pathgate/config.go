@@ -65,7 +65,9 @@ type Config struct {
 	SystemExceptions []string
 	// Persistence lists files and directories whose change makes code
 	// run later (shell rc files, autostart, systemd, cron, launchd, the
-	// preload list, /usr/local/bin): a write there asks PersistenceAction.
+	// preload list, /usr/local/bin, boot and package sources) or changes
+	// who may log in and where names resolve: a write there asks
+	// PersistenceAction.
 	Persistence       []string
 	PersistenceAction decision.Action
 	// AdminAreas lists places inside system trees that administrators
@@ -181,6 +183,12 @@ func Default() Config {
 			"/etc/ld.so.preload", "/etc/ld.so.conf", "/etc/ld.so.conf.d/**",
 			"/etc/xdg/autostart/**", "/etc/update-motd.d/**", "/etc/apt/apt.conf.d/**",
 			"/usr/local/bin/**", "/usr/local/sbin/**",
+			// Who may log in, and where names resolve.
+			"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group",
+			"/etc/pam.d/**", "/etc/security/**", "/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/**",
+			// Boot and kernel code, and where packages come from.
+			"/boot/**", "/lib/modules/**", "/usr/lib/modules/**",
+			"/etc/apt/sources.list", "/etc/apt/sources.list.d/**", "/etc/yum.repos.d/**", "/etc/pacman.conf",
 		},
 		PersistenceAction: decision.Confirm,
 		AdminAreas:        []string{"/usr/local/**", "/var/www/**", "/var/cache/**", "/var/backups/**", "/var/opt/**"},

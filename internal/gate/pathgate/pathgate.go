@@ -157,7 +157,7 @@ func (e *effect) raise(d decision.Dimensions) {
 var (
 	riskReadSecret   = decision.Dimensions{Impact: 1.5, Reversibility: 0.1, Sensitivity: 3}
 	riskWriteSecret  = decision.Dimensions{Impact: 2, Reversibility: 0.3, Sensitivity: 3}
-	riskSystemWrite  = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 2}
+	riskSystemWrite  = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 2}
 	riskSystemDelete = decision.Dimensions{Impact: 2.5, Reversibility: 0.3, Sensitivity: 2}
 	riskSystemWipe   = decision.Dimensions{Impact: 3, Reversibility: 0.1, Sensitivity: 2}
 	riskOutWrite     = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.5}
@@ -412,7 +412,7 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 	if ref.Op == analysis.OpWrite && !c.WriteSensitive {
 		if p, ok := g.persistent(sc, t); ok {
 			e.add(CodePersistence, g.cfg.PersistenceAction,
-				say("changing "+shown+", which runs code at login, on a schedule or for every user (pattern "+p+")", g.cfg.PersistenceAction, "ask the user to make this change"), detail)
+				say("changing "+shown+", which runs code at boot, login or on a schedule, or decides who logs in and where names resolve (pattern "+p+")", g.cfg.PersistenceAction, "ask the user to make this change"), detail)
 			e.raise(riskPersistence)
 		}
 	}

@@ -141,13 +141,13 @@ var (
 	dimWriteWS     = decision.Dimensions{Impact: 1, Reversibility: 0.8, Sensitivity: 1}
 	dimWriteTemp   = decision.Dimensions{Impact: 0.5, Reversibility: 0.9, Sensitivity: 0.5}
 	dimWriteOut    = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 1.25}
-	dimWriteSys    = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 2}
+	dimWriteSys    = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 2}
 	dimDeleteWS    = decision.Dimensions{Impact: 1.5, Reversibility: 0.85, Sensitivity: 1}
 	dimDeleteOut   = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.25}
 	dimDeleteSys   = decision.Dimensions{Impact: 2.5, Reversibility: 0.3, Sensitivity: 2}
 	dimSend        = decision.Dimensions{Impact: 1, Reversibility: 0.5, Sensitivity: 1}
 	dimSendSecret  = decision.Dimensions{Impact: 2.5, Reversibility: 0, Sensitivity: 3}
-	dimExecRemote  = decision.Dimensions{Impact: 2, Reversibility: 0.5, Sensitivity: 1.5}
+	dimExecRemote  = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.25}
 	privilegeBoost = 0.5
 )
 

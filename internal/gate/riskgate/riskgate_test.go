@@ -46,7 +46,11 @@ func TestAssess(t *testing.T) {
 		{"nothing", analysis.Analysis{}, decision.Allow},
 		{"read workspace", analysis.Analysis{Paths: []analysis.PathRef{{Path: "a.go", Op: analysis.OpRead}}}, decision.Allow},
 		{"write workspace", analysis.Analysis{Paths: []analysis.PathRef{{Path: "a.go", Op: analysis.OpWrite}}}, decision.Allow},
-		{"recursive delete workspace", analysis.Analysis{Paths: []analysis.PathRef{{Path: "build", Op: analysis.OpDelete, Recursive: true}}}, decision.Notify},
+		// "rm -rf build": the workspace is snapshotted and under version
+		// control, so clearing a directory in it is ordinary.
+		{"recursive delete workspace", analysis.Analysis{Paths: []analysis.PathRef{{Path: "build", Op: analysis.OpDelete, Recursive: true}}}, decision.Allow},
+		{"write system unprivileged", analysis.Analysis{Paths: []analysis.PathRef{{Path: "/etc/motd", Op: analysis.OpWrite}}}, decision.Notify},
+		{"delete system", analysis.Analysis{Paths: []analysis.PathRef{{Path: "/usr/lib/x.so", Op: analysis.OpDelete}}}, decision.Confirm},
 		{"write temp", analysis.Analysis{Paths: []analysis.PathRef{{Path: "/tmp/x", Op: analysis.OpWrite}}}, decision.Allow},
 		// Writing outside the workspace is unusual but not by itself hard to
 		// undo; the path gate, not the score, asks for confirmation.
