@@ -196,7 +196,12 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 			Message: f.Message, Detail: f.Detail,
 			Alternative: alternatives[f.Code],
 		})
-		risk = combine(risk, f.Risk)
+		// A finding the policy made milder no longer speaks for the risk
+		// score either: the score must not ask again for what the
+		// operator chose only to be told about.
+		if act >= f.Action {
+			risk = combine(risk, f.Risk)
+		}
 	}
 	if len(v.Reasons) == 0 && len(a.Unresolved) > 0 && !g.disabled[CodeUnresolved] {
 		v.Add(decision.Reason{

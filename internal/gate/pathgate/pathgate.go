@@ -157,7 +157,7 @@ func (e *effect) raise(d decision.Dimensions) {
 var (
 	riskReadSecret   = decision.Dimensions{Impact: 1.5, Reversibility: 0.1, Sensitivity: 3}
 	riskWriteSecret  = decision.Dimensions{Impact: 2, Reversibility: 0.3, Sensitivity: 3}
-	riskSystemWrite  = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 2}
+	riskSystemWrite  = decision.Dimensions{Impact: 1, Reversibility: 0.74, Sensitivity: 2}
 	riskSystemDelete = decision.Dimensions{Impact: 2.5, Reversibility: 0.3, Sensitivity: 2}
 	riskSystemWipe   = decision.Dimensions{Impact: 3, Reversibility: 0.1, Sensitivity: 2}
 	riskOutWrite     = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.5}

@@ -122,7 +122,7 @@ func TestCheck(t *testing.T) {
 		{"write home file", awayWrite("~/notes.txt"), decision.Confirm, []string{CodeOutsideWorkspace}},
 		{"write escape to /etc", write(up + "etc/passwd"), decision.Confirm, []string{CodePersistence, CodeSystem}},
 		{"write /etc/hosts", write("/etc/hosts"), decision.Confirm, []string{CodePersistence, CodeSystem}},
-		{"write through link to /etc", write("etc/hosts"), decision.Deny, []string{CodeSymlinkEscape}},
+		{"write through link to /etc", write("etc/hosts"), decision.Deny, []string{CodePersistence, CodeSymlinkEscape}},
 		{"write through link staying inside", write("inner/new.go"), decision.Allow, nil},
 		{"write .env", write(".env"), decision.Deny, []string{CodeSensitive}},
 		{"write .env.example", write("app/.env.example"), decision.Allow, nil},
@@ -137,7 +137,10 @@ func TestCheck(t *testing.T) {
 		{"delete outside", fileInput(away, request.KindFileDelete, "rm", "/home/sentinel-test/x"), decision.Confirm, []string{CodeOutsideWorkspace}},
 		// The test workspace lives under /tmp, so deleting /tmp deletes it.
 		{"delete /tmp itself", awaySh(analysis.PathRef{Path: "/tmp", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeOutsideWorkspace, CodeWorkspaceRoot}},
-		{"delete the workspace from inside", sh(analysis.PathRef{Path: ".", Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeWorkspaceRoot}},
+		{"delete the workspace by name", sh(analysis.PathRef{Path: w.ws, Op: analysis.OpDelete, Recursive: true}), decision.Deny, []string{CodeWorkspaceRoot}},
+		// "." names the workspace's contents (git clean, rm refuses "."):
+		// not a delete of the workspace itself.
+		{"clean the workspace's contents", sh(analysis.PathRef{Path: ".", Op: analysis.OpDelete, Recursive: true}), decision.Allow, nil},
 		{"write a shell start-up file", awayWrite("~/.bashrc"), decision.Confirm, []string{CodeOutsideWorkspace, CodePersistence}},
 		{"write a systemd unit", awayWrite("/etc/systemd/system/x.service"), decision.Confirm, []string{CodePersistence, CodeSystem}},
 		{"nul byte", read("a\x00.txt"), decision.Deny, []string{CodeNUL}},

@@ -141,7 +141,7 @@ var (
 	dimWriteWS     = decision.Dimensions{Impact: 1, Reversibility: 0.8, Sensitivity: 1}
 	dimWriteTemp   = decision.Dimensions{Impact: 0.5, Reversibility: 0.9, Sensitivity: 0.5}
 	dimWriteOut    = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 1.25}
-	dimWriteSys    = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 2}
+	dimWriteSys    = decision.Dimensions{Impact: 1, Reversibility: 0.74, Sensitivity: 2}
 	dimDeleteWS    = decision.Dimensions{Impact: 1.5, Reversibility: 0.85, Sensitivity: 1}
 	dimDeleteOut   = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.25}
 	dimDeleteSys   = decision.Dimensions{Impact: 2.5, Reversibility: 0.3, Sensitivity: 2}
@@ -246,11 +246,8 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 		}
 		add(d)
 	}
-	for _, f := range a.Findings {
-		if f.Risk != nil {
-			add(*f.Risk)
-		}
-	}
+	// Findings reach the score through the command gate's view (in
+	// Prior), which already honours the policy's per-code actions.
 	for _, r := range in.Prior {
 		if r.Verdict.Risk != nil {
 			add(*r.Verdict.Risk)

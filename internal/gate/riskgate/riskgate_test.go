@@ -56,10 +56,11 @@ func TestAssess(t *testing.T) {
 		// undo; the path gate, not the score, asks for confirmation.
 		{"write outside", analysis.Analysis{Paths: []analysis.PathRef{{Path: "/srv/x", Op: analysis.OpWrite}}}, decision.Notify},
 		{"delete outside recursively as root", analysis.Analysis{Paths: []analysis.PathRef{{Path: "/srv/x", Op: analysis.OpDelete, Recursive: true, Privileged: true}}}, decision.Confirm},
-		{"write system as root", analysis.Analysis{Privileged: true, Paths: []analysis.PathRef{{Path: "/etc/hosts", Op: analysis.OpWrite, Privileged: true}}}, decision.Confirm},
+		// Writing a system file as root is reported; the files that decide
+		// boot, login, names and schedules are the path gate's to stop.
+		{"write system as root", analysis.Analysis{Privileged: true, Paths: []analysis.PathRef{{Path: "/etc/motd", Op: analysis.OpWrite, Privileged: true}}}, decision.Notify},
+		{"write system as root, target unknown", analysis.Analysis{Privileged: true, Unresolved: []string{"$F"}, Paths: []analysis.PathRef{{Path: "/etc/*", Op: analysis.OpWrite, Privileged: true, Dynamic: true}}}, decision.Confirm},
 		{"read a secret", analysis.Analysis{Paths: []analysis.PathRef{{Path: "~/.ssh/id_rsa", Op: analysis.OpRead}}}, decision.Confirm},
-		{"finding dims dominate", analysis.Analysis{Findings: []analysis.Finding{{Code: "command.recursive_delete_root",
-			Risk: &decision.Dimensions{Impact: 3, Reversibility: 0, Sensitivity: 3, ErrorRate: 0}}}}, decision.Deny},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +79,21 @@ func TestAssess(t *testing.T) {
 				t.Errorf("reasons %v for action %s: the gate explains every escalation and only those", v.Reasons, v.Action)
 			}
 		})
+	}
+}
+
+// Findings speak for the score only through the command gate's view, so
+// that a finding the policy made milder does not ask again.
+func TestFindingsCountThroughTheCommandGate(t *testing.T) {
+	g := newGate(t)
+	a := analysis.Analysis{Findings: []analysis.Finding{{Code: "command.recursive_delete_root",
+		Risk: &decision.Dimensions{Impact: 3, Reversibility: 0, Sensitivity: 3}}}}
+	if r := g.Assess(&gate.Input{Analysis: &a}); r.Score > 0.5 {
+		t.Errorf("a finding scored %v without the command gate's view", r.Score)
+	}
+	prior := []gate.Result{{Gate: "command", Verdict: gate.Verdict{Risk: a.Findings[0].Risk}}}
+	if r := g.Assess(&gate.Input{Analysis: &a, Prior: prior}); g.Thresholds().Action(r.Score) != decision.Deny {
+		t.Errorf("the command gate's view scored %v, want deny", r.Score)
 	}
 }
 
