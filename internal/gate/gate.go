@@ -43,6 +43,9 @@ type Input struct {
 	// Prior holds the verdicts of the gates that already ran, in order;
 	// the risk gate reads them.
 	Prior []Result
+	// Trace asks gates for their explain notes; without it they may skip
+	// building them, which keeps the hot path free of formatting.
+	Trace bool
 	// Memo lets gates share work derived from this one call (the path
 	// gate's classification of each path, which the risk gate reuses).
 	// Keys are unexported types owned by the package that stores them.

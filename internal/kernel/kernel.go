@@ -117,7 +117,7 @@ func (k *Kernel) compile(p *policy.Policy) (*state, error) {
 	}
 	st := &state{c: c, chain: c.Chain()}
 	if err := c.Rules.CheckExamples(func(ex rulegate.Example) (*gate.Input, error) {
-		in, _, err := k.prepare(st, request.Raw{Tool: ex.Tool, Args: ex.Args})
+		in, _, err := k.prepare(st, request.Raw{Tool: ex.Tool, Args: ex.Args}, -1)
 		return in, err
 	}); err != nil {
 		return nil, fmt.Errorf("%s: rule examples: %w", p.Source(), err)
@@ -190,7 +190,7 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 			Message: "the policy failed to load; every call is refused until it is fixed",
 			Detail:  st.broken.Error()}), &Trace{Env: k.env}
 	}
-	key, err := callKey(rev, raw)
+	key, size, err := callKey(rev, raw)
 	if err != nil {
 		return denyDecision(rev, "", decision.Reason{Gate: "kernel", Code: "request.invalid", Action: decision.Deny,
 			Message: "the call's arguments cannot be encoded", Detail: err.Error()}), &Trace{Env: k.env}
@@ -206,7 +206,7 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 		ctx, cancel = context.WithTimeout(ctx, st.c.Timeout)
 		defer cancel()
 	}
-	in, pre, err := k.prepare(st, raw)
+	in, pre, err := k.prepare(st, raw, size)
 	if err != nil {
 		r := decision.Reason{Gate: "kernel", Code: "request.invalid", Action: decision.Deny,
 			Message: "the call is malformed: " + err.Error(), Detail: err.Error()}
@@ -215,6 +215,7 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 		}
 		return denyDecision(rev, id, r), &Trace{Env: k.env}
 	}
+	in.Trace = trace
 	action, reasons, results := st.chain.Run(ctx, in)
 	for _, r := range pre {
 		action = decision.Stricter(action, r.Action)
@@ -247,14 +248,19 @@ var errTooLarge = errors.New("arguments too large")
 
 // prepare normalises and analyses a call. The returned reasons come from
 // the kernel itself (unknown tool) and join the gates' reasons.
-func (k *Kernel) prepare(st *state, raw request.Raw) (*gate.Input, []decision.Reason, error) {
+// size is the JSON size of the call's arguments when the caller already
+// knows it, or -1.
+func (k *Kernel) prepare(st *state, raw request.Raw, size int) (*gate.Input, []decision.Reason, error) {
 	if max := st.c.MaxArgBytes; max > 0 {
-		b, err := json.Marshal(raw.Args)
-		if err != nil {
-			return nil, nil, err
+		if size < 0 {
+			b, err := json.Marshal(raw.Args)
+			if err != nil {
+				return nil, nil, err
+			}
+			size = len(b)
 		}
-		if len(b) > max {
-			return nil, nil, fmt.Errorf("%w: the arguments are %d bytes of JSON, the limit is %d", errTooLarge, len(b), max)
+		if size > max {
+			return nil, nil, fmt.Errorf("%w: the arguments are %d bytes of JSON, the limit is %d", errTooLarge, size, max)
 		}
 	}
 	call, err := request.Normalize(raw, st.c.Declared)
@@ -414,20 +420,26 @@ func sortReasons(rs []decision.Reason) []decision.Reason {
 	return out
 }
 
-// callKey is a content hash of everything a decision depends on.
-func callKey(rev string, raw request.Raw) (string, error) {
-	b, err := json.Marshal(struct {
-		Rev       string         `json:"r"`
-		Tool      string         `json:"t"`
-		Args      map[string]any `json:"a"`
-		Session   string         `json:"s"`
-		Agent     string         `json:"g"`
-		Workspace string         `json:"w"`
-		Cwd       string         `json:"c"`
-	}{rev, raw.Tool, raw.Args, raw.Session, raw.Agent, raw.Workspace, raw.Cwd})
+// callKey is a content hash of everything a decision depends on, and the
+// JSON size of the arguments (an upper bound: the key's encoding holds
+// them plus a few short fields).
+func callKey(rev string, raw request.Raw) (string, int, error) {
+	args, err := json.Marshal(raw.Args)
 	if err != nil {
-		return "", err
+		return "", 0, err
+	}
+	b, err := json.Marshal(struct {
+		Rev       string          `json:"r"`
+		Tool      string          `json:"t"`
+		Args      json.RawMessage `json:"a"`
+		Session   string          `json:"s"`
+		Agent     string          `json:"g"`
+		Workspace string          `json:"w"`
+		Cwd       string          `json:"c"`
+	}{rev, raw.Tool, json.RawMessage(args), raw.Session, raw.Agent, raw.Workspace, raw.Cwd})
+	if err != nil {
+		return "", 0, err
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(sum[:]), len(args), nil
 }

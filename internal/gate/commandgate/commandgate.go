@@ -211,7 +211,9 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 		})
 	}
 	v.Risk = risk
-	v.Notes = append(v.Notes, Summary(a))
+	if in.Trace {
+		v.Notes = append(v.Notes, Summary(a))
+	}
 	return v, nil
 }
 

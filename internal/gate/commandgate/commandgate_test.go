@@ -180,7 +180,9 @@ func TestWithAnalyzer(t *testing.T) {
 		{"if then fi (", decision.Deny, CodeUnparseable},
 	}
 	for _, tt := range tests {
-		v, err := g.Check(context.Background(), execInput(an.Analyze(tt.cmd)))
+		in := execInput(an.Analyze(tt.cmd))
+		in.Trace = true // explain asks for notes
+		v, err := g.Check(context.Background(), in)
 		if err != nil {
 			t.Fatalf("%q: %v", tt.cmd, err)
 		}

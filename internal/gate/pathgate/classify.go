@@ -22,6 +22,8 @@ type scene struct {
 	homeComps, wsComps [][]string
 	// classes remembers the class of each path as written, for ClassifyIn.
 	classes map[string]Class
+	// memo is the gate's match memo for this scene's home and workspace.
+	memo *matchMemo
 }
 
 func (sc *scene) remember(p string, c Class) {
@@ -166,6 +168,27 @@ func (sc *scene) wildcard(p string, dynamic bool) target {
 // matchLiteral returns the first pattern matching the folded canonical
 // path s.
 func (sc *scene) matchLiteral(pats []pattern, s string) (*pattern, bool) {
+	if len(pats) == 0 {
+		return nil, false
+	}
+	if sc.memo == nil {
+		sc.memo = sc.g.memoFor(sc.r.homeLex+"\x00"+sc.r.home, sc.r.wsLex+"\x00"+sc.r.ws)
+	}
+	key := matchKey{&pats[0], s}
+	if r, ok := sc.memo.m.Load(key); ok {
+		res := r.(matchResult)
+		return res.p, res.ok
+	}
+	p, ok := sc.matchLiteralSlow(pats, s)
+	if sc.g.memoCount.Add(1) > maxMatchMemo {
+		sc.g.matches.Clear()
+		sc.g.memoCount.Store(0)
+	}
+	sc.memo.m.Store(key, matchResult{p, ok})
+	return p, ok
+}
+
+func (sc *scene) matchLiteralSlow(pats []pattern, s string) (*pattern, bool) {
 	base := s[strings.LastIndexByte(s, '/')+1:]
 	for i := range pats {
 		p := &pats[i]
@@ -192,7 +215,7 @@ func (sc *scene) matchLiteral(pats []pattern, s string) (*pattern, bool) {
 				}
 				continue
 			}
-			if doublestar.MatchUnvalidated(p.glob, s) {
+			if strings.HasPrefix(s, p.lit) && doublestar.MatchUnvalidated(p.glob, s) {
 				return p, true
 			}
 		case anchorHome, anchorWorkspace:
@@ -205,7 +228,7 @@ func (sc *scene) matchLiteral(pats []pattern, s string) (*pattern, bool) {
 					if rel == "." {
 						rel = ""
 					}
-					if p.exact && rel == p.glob || !p.exact && doublestar.MatchUnvalidated(p.glob, rel) {
+					if p.exact && rel == p.glob || !p.exact && strings.HasPrefix(rel, p.lit) && doublestar.MatchUnvalidated(p.glob, rel) {
 						return p, true
 					}
 				}

@@ -240,6 +240,10 @@ type pattern struct {
 	// files from other users, not from an agent that runs as root.
 	tree    string
 	ownSkip bool
+	// lit is the glob's literal prefix (up to its first wildcard, without
+	// a trailing slash): a path that does not start with it cannot match,
+	// which spares most glob matches on the hot path.
+	lit string
 	// names are the literal last components of the alternatives, in the
 	// configured case, for looking a protected file up by name.
 	names []string
@@ -307,6 +311,11 @@ func compilePattern(src string, fold bool) (pattern, error) {
 	for _, a := range alts {
 		p.alts = append(p.alts, splitComps(a))
 	}
+	p.lit = p.glob
+	if i := strings.IndexAny(p.lit, `*?[{\`); i >= 0 {
+		p.lit = p.lit[:i]
+	}
+	p.lit = strings.TrimSuffix(p.lit, "/")
 	if dir, ok := strings.CutSuffix(p.glob, "/**"); ok && p.anchor == anchorAbs && !hasMeta(dir) && dir != "" {
 		p.tree = dir
 	}

@@ -18,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/sentinel-agent/sentinel/internal/analysis"
@@ -54,6 +56,38 @@ type Gate struct {
 	protected                                            []pattern
 	scope, temp                                          []pattern
 	system, systemExceptions, adminAreas, persistence    []pattern
+
+	// matches remembers which pattern of a list matched a canonical path,
+	// per home and workspace. It holds only results of pure string
+	// matching, never file-system facts, so it cannot go stale; it is
+	// dropped whole when it grows past maxMatchMemo entries.
+	matches   sync.Map // envKey → *matchMemo
+	memoCount atomic.Int64
+}
+
+type envKey struct{ home, ws string }
+
+type matchKey struct {
+	list *pattern // the list's first element identifies the list
+	s    string
+}
+
+type matchResult struct {
+	p  *pattern
+	ok bool
+}
+
+type matchMemo struct{ m sync.Map } // matchKey → matchResult
+
+const maxMatchMemo = 1 << 16
+
+func (g *Gate) memoFor(home, ws string) *matchMemo {
+	k := envKey{home, ws}
+	if m, ok := g.matches.Load(k); ok {
+		return m.(*matchMemo)
+	}
+	m, _ := g.matches.LoadOrStore(k, &matchMemo{})
+	return m.(*matchMemo)
 }
 
 var _ gate.Gate = (*Gate)(nil)
@@ -225,8 +259,10 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 			t = sc.literal(ref.Path)
 		}
 		var e effect
-		note := g.judge(sc, ref, &t, edit, &e)
-		v.Notes = append(v.Notes, note)
+		note := g.judge(sc, ref, &t, edit, &e, in.Trace)
+		if in.Trace {
+			v.Notes = append(v.Notes, note)
+		}
 		for _, r := range e.reasons {
 			rs.add(&v, r)
 		}
@@ -330,7 +366,7 @@ func inPlaceEdit(c *request.ToolCall) bool {
 }
 
 // judge evaluates one path and returns its note for explain.
-func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *effect) string {
+func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *effect, trace bool) string {
 	shown := clip(ref.Path)
 	if t.err != nil {
 		if errors.Is(t.err, ErrNUL) {
@@ -431,6 +467,9 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 	where := g.where(sc, t, &c)
 	if mutating {
 		g.judgeLocation(sc, ref, t, &c, where, shown, abs, detail, e)
+	}
+	if !trace {
+		return ""
 	}
 	return fmt.Sprintf("%s %q → %s [%s]", ref.Op, shown, abs, describe(&c, t, where))
 }

@@ -38,12 +38,12 @@ func fileInput(env gate.Env, kind request.Kind, tool string, paths ...string) *g
 	for _, p := range paths {
 		a.Paths = append(a.Paths, analysis.PathRef{Path: p, Op: op, Command: tool})
 	}
-	return &gate.Input{Call: c, Analysis: a, Env: env}
+	return &gate.Input{Call: c, Analysis: a, Env: env, Trace: true}
 }
 
 func execInput(env gate.Env, refs ...analysis.PathRef) *gate.Input {
 	c := &request.ToolCall{Tool: "Bash", Kind: request.KindExec, Args: map[string]any{request.ArgCommand: "…"}}
-	return &gate.Input{Call: c, Analysis: &analysis.Analysis{Paths: refs}, Env: env}
+	return &gate.Input{Call: c, Analysis: &analysis.Analysis{Paths: refs}, Env: env, Trace: true}
 }
 
 func codes(v gate.Verdict) []string {

@@ -108,6 +108,9 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 	var v gate.Verdict
 	v.Risk = &r.Dimensions
 	act := g.t.Action(r.Score)
+	if !in.Trace && act == decision.Allow {
+		return v, nil
+	}
 	v.Notes = append(v.Notes, fmt.Sprintf("score %s = impact %s × (1 − reversibility %s) × sensitivity %s × (1 + error rate %s) → %s",
 		f2(r.Score), f2(r.Dimensions.Impact), f2(r.Dimensions.Reversibility), f2(r.Dimensions.Sensitivity), f2(r.Dimensions.ErrorRate), act))
 	if act > decision.Allow {
