@@ -122,8 +122,8 @@ func (c Chain) Run(ctx context.Context, in *Input) (decision.Action, []decision.
 			return decision.Deny, append(reasons, r), results
 		}
 		res := runOne(ctx, g, in)
-		in.Prior = append(in.Prior, res)
 		results = append(results, res)
+		in.Prior = results // the same backing array: later gates see every earlier result
 		action = decision.Stricter(action, res.Verdict.Action)
 		reasons = append(reasons, res.Verdict.Reasons...)
 	}

@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/sentinel-agent/sentinel/internal/analysis"
 	"github.com/sentinel-agent/sentinel/internal/decision"
@@ -201,11 +202,10 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 			return cd, nil
 		}
 	}
-	if st.c.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, st.c.Timeout)
-		defer cancel()
-	}
+	// The policy's timeout is checked when the gates are done rather than
+	// with a context timer: every gate's work is bounded by input limits,
+	// and a timer per decision would cost more than most decisions.
+	start := time.Now()
 	in, pre, err := k.prepare(st, raw, size)
 	if err != nil {
 		r := decision.Reason{Gate: "kernel", Code: "request.invalid", Action: decision.Deny,
@@ -228,14 +228,14 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 		}
 	}
 	d = decision.Decision{Action: action, Risk: risk, Reasons: sortReasons(reasons), DecisionID: id, PolicyRevision: rev}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || st.c.Timeout > 0 && time.Since(start) > st.c.Timeout {
 		// Whatever the gates said, a decision that ran out of time is not
 		// trusted.
 		d.Action = decision.Deny
 		d.Reasons = append(d.Reasons, decision.Reason{Gate: "kernel", Code: "kernel.timeout", Action: decision.Deny,
 			Message: "the decision did not finish in time; the call is refused"})
 	}
-	if k.cache != nil && ctx.Err() == nil {
+	if k.cache != nil && d.Action == action {
 		k.cache.put(key, d)
 	}
 	if trace {

@@ -250,6 +250,39 @@ func (sc *scene) matchLiteralSlow(pats []pattern, s string) (*pattern, bool) {
 // that might exist somewhere below); with userOnly, only patterns under the
 // home or the workspace count.
 func (sc *scene) matchGlob(pats []pattern, q []string, dir string, under, userOnly bool) (*pattern, bool) {
+	if len(pats) == 0 {
+		return nil, false
+	}
+	if dir != "" {
+		// With a directory the answer depends on what is on disk
+		// (present): never remembered.
+		return sc.matchGlobSlow(pats, q, dir, under, userOnly)
+	}
+	if sc.memo == nil {
+		sc.memo = sc.g.memoFor(sc.r.homeLex+"\x00"+sc.r.home, sc.r.wsLex+"\x00"+sc.r.ws)
+	}
+	flags := "g"
+	if under {
+		flags += "u"
+	}
+	if userOnly {
+		flags += "o"
+	}
+	key := matchKey{&pats[0], flags + "\x00" + dir + "\x00" + strings.Join(q, "/")}
+	if r, ok := sc.memo.m.Load(key); ok {
+		res := r.(matchResult)
+		return res.p, res.ok
+	}
+	p, ok := sc.matchGlobSlow(pats, q, dir, under, userOnly)
+	if sc.g.memoCount.Add(1) > maxMatchMemo {
+		sc.g.matches.Clear()
+		sc.g.memoCount.Store(0)
+	}
+	sc.memo.m.Store(key, matchResult{p, ok})
+	return p, ok
+}
+
+func (sc *scene) matchGlobSlow(pats []pattern, q []string, dir string, under, userOnly bool) (*pattern, bool) {
 	for i := range pats {
 		p := &pats[i]
 		if p.ownSkip && sc.own(p) {
