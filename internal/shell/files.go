@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"strconv"
 	"strings"
 
@@ -1275,4 +1276,51 @@ func (w *walker) alias(k *cmd) *flow {
 		w.deferredShell(k, val, "alias "+name)
 	}
 	return nil
+}
+
+// cd moves the line's working directory, so that "cd /etc && rm -rf ssl"
+// is judged as a delete of /etc/ssl. The move is tracked for the rest of
+// the line (a subshell's cd leaks out of it: an over-approximation that
+// only ever makes later relative paths less trusted, since an unknown
+// target makes them run-time names).
+func (w *walker) cd(k *cmd) *flow {
+	var target *field
+	for i := 1; i < len(k.args); i++ {
+		a := k.args[i]
+		if a.s == "--" {
+			continue
+		}
+		if strings.HasPrefix(a.s, "-") && a.s != "-" && !a.dyn {
+			continue // -P, -L, -e
+		}
+		target = &k.args[i]
+		break
+	}
+	switch {
+	case target == nil:
+		w.cwd, w.cwdDyn = "~", false
+	case target.dyn || target.s == "-":
+		w.cwd, w.cwdDyn = "", true
+	case strings.HasPrefix(target.s, "/") || strings.HasPrefix(target.s, "~"):
+		w.cwd, w.cwdDyn = path.Clean(target.s), false
+	case w.cwdDyn:
+	default:
+		base := w.cwd
+		if base == "" {
+			base = "."
+		}
+		w.cwd = path.Join(base, target.s)
+		if !strings.HasPrefix(w.cwd, "/") && !strings.HasPrefix(w.cwd, "~") && !strings.HasPrefix(w.cwd, ".") {
+			w.cwd = "./" + w.cwd
+		}
+	}
+	w.ref(k, *target0(target, w.cwd), analysis.OpList, false)
+	return nil
+}
+
+func target0(f *field, cwd string) *field {
+	if f != nil {
+		return f
+	}
+	return &field{s: cwd}
 }

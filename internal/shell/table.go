@@ -23,6 +23,7 @@ func programTable() map[string]handler {
 	add((*walker).dd, "dd")
 	add((*walker).truncate, "truncate")
 	add((*walker).create, "touch", "mkdir", "mkfifo", "mknod", "mktemp")
+	add((*walker).cd, "cd", "pushd")
 	add((*walker).chmod, "chmod", "chown", "chgrp", "chattr", "setfacl")
 	add((*walker).setcap, "setcap")
 	add((*walker).lister, "ls", "du", "tree", "exa", "eza", "lsd", "dir", "vdir")

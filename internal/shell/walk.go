@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"path"
 	"strconv"
 	"strings"
 
@@ -157,6 +158,11 @@ type walker struct {
 	// limited is set once a limit was hit; the walk then stops.
 	limited bool
 	facts   facts
+	// cwd is where a "cd" earlier in the line moved to ("" = where the
+	// line started); relative paths after it are judged from there.
+	// cwdDyn is set when the target was only known at run time.
+	cwd    string
+	cwdDyn bool
 }
 
 // facts are line-level observations combined after the walk.
@@ -888,6 +894,19 @@ func (w *walker) addPath(p analysis.PathRef) {
 	}
 	if strings.HasPrefix(p.Path, "/dev/fd/") {
 		return
+	}
+	if w.cwd != "" || w.cwdDyn {
+		if rel := p.Path; !strings.HasPrefix(rel, "/") && !strings.HasPrefix(rel, "~") {
+			switch {
+			case w.cwdDyn:
+				p.Path, p.Dynamic = "*/"+rel, true
+			default:
+				p.Path = path.Join(w.cwd, rel)
+				if strings.HasSuffix(rel, "/") && !strings.HasSuffix(p.Path, "/") {
+					p.Path += "/"
+				}
+			}
+		}
 	}
 	if p.Dynamic {
 		p.Path = dynPath(p.Path)
