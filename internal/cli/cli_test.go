@@ -192,6 +192,14 @@ func TestEval(t *testing.T) {
 	run{args: []string{"eval", bad}, code: ExitError, stderr: []string{"bad.jsonl:1", "expect"}}.do(t)
 }
 
+func TestEvalList(t *testing.T) {
+	out, _ := run{args: []string{"eval", "--list", filepath.Join("..", "..", "examples", "calls.jsonl")}, code: ExitOK,
+		stdout: []string{"| wipe-root | exec | deny | deny | `command.recursive_delete_root`", "| build | exec | allow | allow |"}}.do(t)
+	if strings.Contains(out, "✗") {
+		t.Errorf("the demo list marks a case as wrong:\n%s", out)
+	}
+}
+
 func TestExamplesFileMatchesItsLabels(t *testing.T) {
 	out, _ := run{args: []string{"eval", "--format", "json", filepath.Join("..", "..", "examples", "calls.jsonl")}, code: ExitOK}.do(t)
 	var rep EvalReport

@@ -70,6 +70,7 @@ func runEval(e *env, args []string) int {
 	f := newFlags("eval")
 	g := addGuardFlags(f, "workspace relative paths resolve against (default: a fresh empty temporary directory)")
 	maxMis := f.String("max-mismatches", "25", "mismatches listed in text output (JSON lists all)")
+	list := f.Bool("list", "in text output, also list every case with its decision and deciding reason")
 	pos, err := f.parse(args)
 	if err == errHelp {
 		fmt.Fprintln(e.stdout, "usage: sentinel eval [flags] FILE.jsonl ...")
@@ -105,7 +106,10 @@ func runEval(e *env, args []string) int {
 	if err != nil {
 		return fail(e, "eval: %v", err)
 	}
-	rep := evaluate(e, k, cases)
+	rep, got := evaluateAll(e, k, cases)
+	if *g.format == "text" && *list {
+		writeCaseList(e.stdout, cases, got)
+	}
 	if *g.format == "json" {
 		writeJSON(e.stdout, rep)
 		return ExitOK
@@ -160,6 +164,30 @@ func readCases(name string) ([]evalCase, error) {
 }
 
 func evaluate(e *env, k *kernel.Kernel, cases []evalCase) *EvalReport {
+	rep, _ := evaluateAll(e, k, cases)
+	return rep
+}
+
+// writeCaseList prints one line per case: what was expected, what was
+// decided, and the reason that decided it.
+func writeCaseList(w io.Writer, cases []evalCase, got []decision.Decision) {
+	fmt.Fprintf(w, "| id | tool | expect | got | deciding reason |\n|---|---|---|---|---|\n")
+	for i, c := range cases {
+		d := got[i]
+		why := ""
+		if len(d.Reasons) > 0 {
+			why = "`" + d.Reasons[0].Code + "` " + d.Reasons[0].Message
+		}
+		mark := ""
+		if g := d.Action; g != c.expect && !(g == decision.Notify && c.expect == decision.Allow) {
+			mark = " ✗"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s%s | %s |\n", c.ID, c.Tool, c.expect, d.Action, mark, strings.ReplaceAll(why, "|", "\\|"))
+	}
+	fmt.Fprintln(w)
+}
+
+func evaluateAll(e *env, k *kernel.Kernel, cases []evalCase) (*EvalReport, []decision.Decision) {
 	got := make([]decision.Decision, len(cases))
 	prog := newProgress(e.stderr, len(cases))
 	var wg sync.WaitGroup
@@ -229,7 +257,7 @@ func evaluate(e *env, k *kernel.Kernel, cases []evalCase) *EvalReport {
 	rep.BlockedRecall = ratio(rep.Blocked, rep.ExpectBlocked)
 	rep.FalseBlockRate = ratio(rep.FalseBlocked, rep.ExpectAllow)
 	rep.ExactAccuracy = ratio(rep.Exact, rep.Cases)
-	return rep
+	return rep, got
 }
 
 func ratio(a, b int) float64 {
