@@ -124,6 +124,9 @@ func Compile(p *Policy, o Options) (*Compiled, error) {
 	for _, k := range p.Command.Disabled {
 		cc.Disabled[k] = true
 	}
+	if err := cc.Validate(); err != nil {
+		wrap("command", fmt.Errorf("%w (known codes: sentinel explain shows them; see docs/architecture.md)", err))
+	}
 	c.Command = commandgate.New(cc)
 
 	// Paths.

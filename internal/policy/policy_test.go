@@ -107,6 +107,16 @@ rules:
 	}
 }
 
+func TestUnknownCommandCodeIsACompileError(t *testing.T) {
+	p, err := Parse("x.yaml", []byte("version: 1\ncommand:\n  actions: {command.force_psh: deny}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compile(p, Options{}); err == nil || !strings.Contains(err.Error(), "command.force_psh") {
+		t.Fatalf("err = %v, want the misspelt code named", err)
+	}
+}
+
 func TestExtendsBuiltin(t *testing.T) {
 	p, err := Parse("team.yaml", []byte(`version: 1
 extends: builtin
