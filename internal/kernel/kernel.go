@@ -287,7 +287,37 @@ func (k *Kernel) prepare(st *state, raw request.Raw, size int) (*gate.Input, []d
 			Message: fmt.Sprintf("tool %q is not known to the policy; declare it under tools with its kind", call.Tool)})
 	}
 	a := k.analyze(&call)
+	if call.Kind == request.KindFileWrite {
+		if r, ok := k.plantedCode(&call, env); ok {
+			pre = append(pre, r)
+		}
+	}
 	return &gate.Input{Call: &call, Analysis: a, Env: env}, pre, nil
+}
+
+// plantedCode judges what a file tool writes into a place whose content
+// runs later (a crontab, a shell start-up file, a program on PATH) the way
+// the shell analyser judges "echo … >> ~/.bashrc": remote code planted
+// there is refused.
+func (k *Kernel) plantedCode(c *request.ToolCall, env gate.Env) (decision.Reason, bool) {
+	content := c.String(request.ArgContent)
+	if content == "" {
+		return decision.Reason{}, false
+	}
+	for _, p := range c.AllPaths() {
+		forms := []string{p}
+		if env.Home != "" && strings.HasPrefix(p, env.Home+"/") {
+			forms = append(forms, "~/"+strings.TrimPrefix(p, env.Home+"/"))
+		}
+		for _, f := range forms {
+			if k.analyzer.PlantsRemoteCode(f, content) {
+				return decision.Reason{Gate: "path", Code: "path.remote_code_planted", Action: decision.Deny,
+					Message: "this writes code that downloads and runs remote content into " + p + ", where it runs later; it is refused",
+					Detail:  c.Tool + ": " + p}, true
+			}
+		}
+	}
+	return decision.Reason{}, false
 }
 
 // analyze builds the facts for a call.

@@ -222,7 +222,7 @@ func (w *walker) gitPush(k *cmd, p parsed) {
 			force = true
 		}
 	}
-	var refs []string
+	var refs, deleted []string
 	for j, a := range p.pos {
 		if j == 0 {
 			if looksURL(a.s) {
@@ -234,6 +234,23 @@ func (w *walker) gitPush(k *cmd, p parsed) {
 		if strings.HasPrefix(a.s, "+") {
 			force = true
 		}
+		if dst, ok := strings.CutPrefix(strings.TrimPrefix(a.s, "+"), ":"); ok && dst != "" {
+			// An empty source side (":branch") deletes the remote ref;
+			// ":" alone pushes the matching branches.
+			deleted = append(deleted, dst)
+		}
+	}
+	dry := p.has("-n", "--dry-run")
+	if p.has("-d", "--delete") {
+		deleted = append(deleted, refs...)
+	}
+	if !dry && (len(deleted) > 0 || p.has("--prune")) {
+		what := strings.Join(deleted, " ")
+		if what == "" {
+			what = "remote branches without a local counterpart (--prune)"
+		}
+		w.add(finding(CodeGitDestructive, decision.Confirm,
+			"this push deletes branches or tags on the shared remote; say why it is needed", k.detail()+" (deletes: "+what+")", riskHigh))
 	}
 	if !force {
 		return
@@ -254,6 +271,11 @@ func (w *walker) publish(k *cmd) *flow {
 	switch k.name {
 	case "npm", "yarn", "pnpm", "cargo", "poetry", "vsce", "flit", "hatch", "lerna":
 		pub = hasWord(s[1:], "publish")
+		if pub && (k.name == "npm" || k.name == "pnpm" || k.name == "yarn" || k.name == "cargo" || k.name == "poetry") &&
+			(hasWord(s[1:], "--dry-run") || hasWord(s[1:], "--dry-run=true")) {
+			// These tools' dry run packs and checks but uploads nothing.
+			pub = false
+		}
 		if k.name == "cargo" || k.name == "npm" || k.name == "pnpm" || k.name == "yarn" {
 			return w.devTool(k, pub, what)
 		}
@@ -608,12 +630,19 @@ func (w *walker) kubectl(k *cmd) *flow {
 	}
 	sub := ""
 	var rest []string
-	for j, a := range s[1:] {
-		if !strings.HasPrefix(a, "-") {
-			sub = a
-			rest = s[j+2:]
-			break
+	for j := 1; j < len(s); j++ {
+		a := s[j]
+		if strings.HasPrefix(a, "-") {
+			// Global flags before the verb ("--context prod", "-n ns")
+			// take a value that is not the verb.
+			if kubectlValueFlags[a] {
+				j++
+			}
+			continue
 		}
+		sub = a
+		rest = s[j+1:]
+		break
 	}
 	switch sub {
 	case "delete":
@@ -655,6 +684,16 @@ func (w *walker) kubectl(k *cmd) *flow {
 	return &flow{data: true}
 }
 
+// kubectlValueFlags are kubectl's and oc's global flags that take their
+// value as the next argument.
+var kubectlValueFlags = map[string]bool{
+	"-n": true, "--namespace": true, "--context": true, "--kubeconfig": true, "-s": true, "--server": true,
+	"--cluster": true, "--user": true, "--token": true, "--as": true, "--as-group": true, "--as-uid": true,
+	"--certificate-authority": true, "--client-certificate": true, "--client-key": true, "--request-timeout": true,
+	"--cache-dir": true, "--tls-server-name": true, "--username": true, "--password": true, "-v": true, "--v": true,
+	"--log-dir": true, "--log-file": true, "--profile": true, "--profile-output": true, "--vmodule": true,
+}
+
 // cloud handles aws, gcloud, az, terraform and pulumi.
 func (w *walker) cloud(k *cmd) *flow {
 	s := k.strs()
@@ -679,6 +718,7 @@ func (w *walker) cloud(k *cmd) *flow {
 			flag("pulumi destroy deletes infrastructure")
 		}
 	case "aws":
+		s = awsCommand(s)
 		if len(s) > 2 && s[1] == "s3" {
 			switch s[2] {
 			case "rm":
@@ -690,6 +730,9 @@ func (w *walker) cloud(k *cmd) *flow {
 					flag("aws s3 rb --force deletes a bucket and its objects")
 				}
 			case "cp", "sync", "mv":
+				if s[2] == "sync" && hasWord(s, "--delete") && !hasWord(s, "--dryrun") {
+					flag("aws s3 sync --delete removes every object missing from the source; an empty or wrong source empties the destination")
+				}
 				w.awsCopy(k, s[3:])
 			}
 			return &flow{data: true}
@@ -709,6 +752,30 @@ func (w *walker) cloud(k *cmd) *flow {
 		}
 	}
 	return &flow{data: true}
+}
+
+// awsCommand drops the aws CLI's global options ("--profile prod",
+// "--region x") that may precede the service, keeping the program name
+// first.
+func awsCommand(s []string) []string {
+	out := []string{s[0]}
+	for j := 1; j < len(s); j++ {
+		a := s[j]
+		if len(out) == 1 && strings.HasPrefix(a, "--") {
+			if awsValueFlags[a] {
+				j++
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+var awsValueFlags = map[string]bool{
+	"--profile": true, "--region": true, "--endpoint-url": true, "--output": true, "--query": true,
+	"--ca-bundle": true, "--cli-read-timeout": true, "--cli-connect-timeout": true, "--color": true,
+	"--cli-binary-format": true,
 }
 
 func (w *walker) awsCopy(k *cmd, args []string) {

@@ -15,6 +15,22 @@ func (w *walker) ref(k *cmd, f field, op analysis.Op, rec bool) {
 		return
 	}
 	w.addPath(analysis.PathRef{Path: f.s, Op: op, Recursive: rec, Privileged: k.priv, Dynamic: f.dyn, Command: k.name})
+	if op == analysis.OpRead && !f.dyn && !metadataOnly[k.name] && rawDevice(f.s) {
+		w.rawDeviceRead(f.s, k.detail())
+	}
+}
+
+// rawDeviceRead flags reading a disk or memory device.
+func (w *walker) rawDeviceRead(p, detail string) {
+	w.add(finding(CodeRawDeviceRead, decision.Deny,
+		"this reads the raw device "+p+", which holds every file and key on it past all permissions; it is refused", detail, riskLeak))
+}
+
+// metadataOnly programs read a file but print only facts about it (size,
+// type, a checksum), never its content.
+var metadataOnly = map[string]bool{
+	"stat": true, "file": true, "wc": true, "md5sum": true, "sha1sum": true, "sha224sum": true, "sha256sum": true,
+	"sha384sum": true, "sha512sum": true, "b2sum": true, "cksum": true, "sum": true, "cmp": true,
 }
 
 func operands(k *cmd, sp spec) parsed { return parse(k.args[1:], sp) }
@@ -48,12 +64,14 @@ func (w *walker) readFlow(k *cmd, files []field) *flow {
 }
 
 // passThrough keeps what a filter's input carried, minus static text:
-// the output is generated from that input.
+// the output is generated from that input. Known pieces (partText) stay:
+// (crontab -l; echo JOB) | sort -u | crontab - still installs JOB.
 func passThrough(in *flow) *flow {
 	if in == nil {
 		return &flow{data: true, generated: true}
 	}
 	out := *in
+	out.partText = in.known()
 	out.text, out.textOK, out.skel = "", false, ""
 	out.generated = true
 	return &out
@@ -122,11 +140,27 @@ func (w *walker) deleteRules(k *cmd, t field, rec bool) {
 		w.add(finding(CodeHistoryWipe, decision.Confirm, "this erases shell history; say why it is needed", k.detail(), riskMedium))
 	}
 	if logFile(t.s) {
-		w.add(finding(CodeLogTamper, decision.Confirm, "this deletes system logs; say why it is needed", k.detail(), riskMedium))
+		if wholeLogDir(t.s, rec) {
+			// Every system log at once: there is no maintenance reason
+			// for it, only covering tracks.
+			w.add(finding(CodeLogTamper, decision.Deny, "this deletes every system log; it is refused", k.detail(), riskHigh))
+		} else {
+			w.add(finding(CodeLogTamper, decision.Confirm, "this deletes system logs; say why it is needed", k.detail(), riskMedium))
+		}
 	}
 	if what, notify, ok := systemWriteTarget(t.s); ok && !notify {
 		w.add(finding(CodeSystemWrite, decision.Confirm, "this deletes "+what+"; say why it is needed", k.detail(), riskHigh))
 	}
+}
+
+// wholeLogDir reports a delete of the whole log directory: /var/log
+// itself or all of its entries (/var/log/*) recursively.
+func wholeLogDir(p string, rec bool) bool {
+	if !rec {
+		return false
+	}
+	c := cleanPath(strings.TrimSuffix(strings.TrimSpace(p), "/*"))
+	return c == "/var/log" || c == "/private/var/log"
 }
 
 // dynamicRootish reports paths such as "$DIR/" or "$DIR/*" that become /
@@ -149,6 +183,17 @@ func (w *walker) writeRulesPriv(p string, appendMode bool, content *flow, priv b
 	if p == "" || strings.HasPrefix(p, "*") {
 		return
 	}
+	if w.linkHops < maxLinkHops {
+		// Writing through a link made earlier in the line writes its
+		// target.
+		if rp, _ := w.atCwd(p, false); rp != "" {
+			if t, ok := w.linkTarget(rp, analysis.OpWrite); ok {
+				w.linkHops++
+				w.writeRulesPriv(t, appendMode, content, priv, detail, how)
+				w.linkHops--
+			}
+		}
+	}
 	c := cleanPath(p)
 	truncate := !appendMode && (content == nil || !content.data || content.textOK && strings.TrimSpace(content.text) == "")
 	switch {
@@ -170,10 +215,22 @@ func (w *walker) writeRulesPriv(p string, appendMode bool, content *flow, priv b
 	}
 	if what, ok := persistencePath(c); ok {
 		act := decision.Confirm
+		msg := "this writes " + what + ", which runs code later; say why it is needed"
 		if priv {
 			act = decision.Deny
 		}
-		w.add(finding(CodePersistence, act, "this writes "+what+", which runs code later; say why it is needed", detail, riskHigh))
+		if w.runsRemoteCode(persistedCode(c, what, content.known())) {
+			// Not a setting but a standing order to fetch and run
+			// whatever a server hands out.
+			act = decision.Deny
+			msg = "this plants code that downloads and runs remote content in " + what + "; it is refused"
+		}
+		w.add(finding(CodePersistence, act, msg, detail, riskHigh))
+	} else if pathBinDir(c) && w.runsRemoteCode(content.known()) {
+		// A program on PATH (/usr/local/bin/git) that fetches and runs
+		// remote content runs it whenever anyone types its name.
+		w.add(finding(CodePersistence, decision.Deny,
+			"this plants a program on PATH ("+c+") that downloads and runs remote content; it is refused", detail, riskHigh))
 	}
 	if what, notify, ok := systemWriteTarget(c); ok {
 		act := decision.Confirm
@@ -182,6 +239,64 @@ func (w *walker) writeRulesPriv(p string, appendMode bool, content *flow, priv b
 		}
 		w.add(finding(CodeSystemWrite, act, "this writes "+what+" ("+c+"); say why it is needed", detail, riskHigh))
 	}
+}
+
+// pathBinDir reports a file in a directory that is usually on PATH.
+func pathBinDir(c string) bool {
+	for _, d := range []string{"/usr/local/bin/", "/usr/local/sbin/", "/opt/homebrew/bin/", "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "~/bin/", "~/.local/bin/"} {
+		if strings.HasPrefix(c, d) && len(c) > len(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// persistedCode returns the commands in content written to a persistence
+// location: the jobs of a crontab, else the content itself (shell rc
+// files, init and hook scripts).
+func persistedCode(c, what, content string) string {
+	if content == "" {
+		return ""
+	}
+	if what == "a cron or at job" && (c == "/etc/crontab" || strings.HasPrefix(c, "/etc/cron.d/") || strings.HasPrefix(c, "/var/spool/cron")) {
+		return strings.Join(cronCommands(content, !strings.HasPrefix(c, "/var/spool/cron")), "\n")
+	}
+	return content
+}
+
+// remoteCodeFindings are what make content run remote or hidden code.
+var remoteCodeFindings = map[string]bool{
+	CodeDownloadExec: true, CodeDecodeExec: true, CodeReverseShell: true, CodeBindShell: true,
+}
+
+// runsRemoteCode reports whether shell code, run later from a crontab or
+// a start-up file, would download and run code, run a hidden payload or
+// open a remote shell. The code is walked by a separate walker so that
+// nothing it does (cd, variables, findings) leaks into the line being
+// analysed; that walker checks no further content itself, and the total
+// content checked per line is bounded by MaxBytes.
+func (w *walker) runsRemoteCode(code string) bool {
+	if w.scratch || strings.TrimSpace(code) == "" {
+		return false
+	}
+	if w.scratchBytes+len(code) > w.a.opts.MaxBytes {
+		w.unresolved("content written to start-up files is too large to check")
+		return false
+	}
+	w.scratchBytes += len(code)
+	f := w.a.parseNested(code)
+	if f == nil {
+		return false
+	}
+	sw := newWalker(w.a, &analysis.Analysis{})
+	sw.scratch = true
+	sw.run(f, code)
+	for _, fd := range sw.out.Findings {
+		if remoteCodeFindings[fd.Code] {
+			return true
+		}
+	}
+	return false
 }
 
 // sensitiveWriteRules is writeRules for a command's destination operand.
@@ -310,6 +425,7 @@ func (w *walker) mv(k *cmd) *flow {
 // history.
 func (w *walker) ln(k *cmd) *flow {
 	p := operands(k, spec{short: "tS", long: []string{"--target-directory", "--suffix", "--backup"}})
+	symbolic := p.has("-s", "--symbolic")
 	var target field
 	var link field
 	switch {
@@ -318,6 +434,9 @@ func (w *walker) ln(k *cmd) *flow {
 		for _, s := range p.pos {
 			l := field{s: strings.TrimSuffix(t.s, "/") + "/" + baseOf(s.s), dyn: t.dyn || s.dyn}
 			w.ref(k, l, analysis.OpWrite, false)
+			if !l.dyn {
+				w.noteLink(l.s, linkDest(l.s, s.s, symbolic))
+			}
 		}
 		return nil
 	case len(p.pos) >= 2:
@@ -328,7 +447,14 @@ func (w *walker) ln(k *cmd) *flow {
 	default:
 		return nil
 	}
+	if !link.dyn && (link.s == "." || link.s == ".." || strings.HasSuffix(link.s, "/")) {
+		// A directory operand: the link is made inside it.
+		link.s = strings.TrimSuffix(link.s, "/") + "/" + baseOf(target.s)
+	}
 	w.ref(k, link, analysis.OpWrite, false)
+	if !link.dyn && !target.dyn {
+		w.noteLink(link.s, linkDest(link.s, target.s, symbolic))
+	}
 	if historyFile(link.s) && target.s == "/dev/null" {
 		w.add(finding(CodeHistoryWipe, decision.Confirm, "this disables shell history; say why it is needed", k.detail(), riskMedium))
 	}
@@ -341,6 +467,27 @@ func (w *walker) ln(k *cmd) *flow {
 		}
 	}
 	return nil
+}
+
+// linkDest is the path a link reaches: a relative symbolic link's target
+// is taken from the link's own directory, a hard link's from the working
+// directory.
+func linkDest(link, target string, symbolic bool) string {
+	if !symbolic || strings.HasPrefix(target, "/") || strings.HasPrefix(target, "~") {
+		return target
+	}
+	dir := "."
+	if i := strings.LastIndexByte(link, '/'); i >= 0 {
+		dir = link[:i]
+		if dir == "" {
+			dir = "/"
+		}
+	}
+	j := path.Join(dir, target)
+	if !strings.HasPrefix(j, "/") && !strings.HasPrefix(j, "~") && !strings.HasPrefix(j, ".") {
+		j = "./" + j
+	}
+	return j
 }
 
 // tee writes its stdin to every operand and passes it on.

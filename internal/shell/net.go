@@ -775,10 +775,161 @@ func (w *walker) ssh(k *cmd) *flow {
 		w.add(finding(CodePrivilegeEscalation, decision.Confirm,
 			"ssh runs a remote command with root's credentials; run ssh as your user", k.detail(), riskHigh))
 	}
-	if p.has("-R") && len(remote) == 0 {
-		w.unresolved("ssh -R exposes a local port to " + host)
+	forwards := p.vals("-R")
+	for _, o := range p.vals("-o") {
+		key, val, ok := strings.Cut(o.s, "=")
+		if !ok {
+			key, val, _ = strings.Cut(o.s, " ")
+		}
+		if strings.EqualFold(strings.TrimSpace(key), "RemoteForward") {
+			forwards = append(forwards, field{s: strings.TrimSpace(val), dyn: o.dyn})
+		}
+	}
+	for _, f := range forwards {
+		// ssh -R [bind:]port:host:hostport makes the remote side listen
+		// and hand its connections to this machine. Bound to the remote's
+		// loopback (the default) it is an ordinary tunnel between two
+		// machines the user reaches anyway; bound to every interface, or
+		// made on a public tunnelling service, it publishes the local
+		// port on the internet.
+		bind, port := remoteForward(f.s)
+		if f.dyn || !publicBind(bind) && !tunnelService(strings.ToLower(host)) {
+			if len(remote) == 0 {
+				w.unresolved("ssh -R exposes a local port to " + host)
+			}
+			continue
+		}
+		w.addDest(analysis.Dest{Raw: "ssh -R " + f.s, Scheme: "ssh", Host: strings.ToLower(host), Port: port, Listens: true, Command: k.name})
+		w.add(finding(CodePortExposure, decision.Confirm,
+			"ssh -R publishes a local port on "+host+", reachable from the internet; say why it is needed", k.detail(), riskHigh))
 	}
 	return &flow{download: true, data: true}
+}
+
+// remoteForward splits an ssh -R specification ("[bind:]port:host:hostport",
+// "[bind:]port", "[::]:80:…", "bind port host:hostport" from -o) into the
+// remote bind address ("" when none is given) and the listening port.
+func remoteForward(spec string) (bind string, port int) {
+	spec = strings.TrimSpace(strings.ReplaceAll(spec, " ", ":"))
+	if strings.HasPrefix(spec, "[") {
+		if i := strings.IndexByte(spec, ']'); i > 0 {
+			bind, spec = spec[1:i], strings.TrimPrefix(spec[i+1:], ":")
+			if n, err := strconv.Atoi(strings.SplitN(spec, ":", 2)[0]); err == nil {
+				port = n
+			}
+			return bind, port
+		}
+	}
+	parts := strings.Split(spec, ":")
+	if n, err := strconv.Atoi(parts[0]); err == nil {
+		return "", n
+	}
+	bind = parts[0]
+	if len(parts) == 1 {
+		// A bare "*" or host: the port is missing; still a bind.
+		return bind, 0
+	}
+	if n, err := strconv.Atoi(parts[1]); err == nil {
+		port = n
+	}
+	if bind == "" {
+		// ":80:…" binds every interface, as "*:80" does.
+		bind = "*"
+	}
+	return bind, port
+}
+
+// publicBind reports an ssh -R bind address other than the remote's
+// loopback.
+func publicBind(bind string) bool {
+	switch strings.ToLower(bind) {
+	case "", "localhost", "127.0.0.1", "::1", "ip6-localhost":
+		return false
+	}
+	return !strings.HasPrefix(bind, "127.")
+}
+
+// tunnelService reports hosts whose business is giving a forwarded port a
+// public address (serveo, localhost.run, pinggy …).
+func tunnelService(host string) bool {
+	for _, d := range []string{"serveo.net", "localhost.run", "pinggy.io", "pinggy.link", "srv.us", "tuns.sh", "ngrok.com", "ngrok-agent.com", "localtonet.com", "telebit.cloud"} {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// tunnel handles ngrok, cloudflared, localtunnel and bore: services that
+// give a local port a public address on the internet.
+func (w *walker) tunnel(k *cmd) *flow {
+	s := k.strs()
+	exposes := false
+	port := 0
+	portOf := func(v string) {
+		if port != 0 {
+			return
+		}
+		if _, _, p := splitURL(v); p != 0 {
+			port = p
+			return
+		}
+		if _, after, ok := strings.Cut(v, ":"); ok {
+			v = after
+		}
+		if n, err := strconv.Atoi(v); err == nil && n > 0 && n < 65536 {
+			port = n
+		}
+	}
+	switch k.name {
+	case "ngrok":
+		for i, a := range s[1:] {
+			if a == "http" || a == "tcp" || a == "tls" || a == "start" {
+				exposes = true
+				for _, v := range s[i+2:] {
+					portOf(v)
+				}
+				break
+			}
+		}
+	case "cloudflared":
+		if hasWord(s, "tunnel") {
+			for i, a := range s {
+				switch {
+				case a == "--url" && i+1 < len(s):
+					exposes = true
+					portOf(s[i+1])
+				case strings.HasPrefix(a, "--url="):
+					exposes = true
+					portOf(a[len("--url="):])
+				case a == "run":
+					exposes = true
+				}
+			}
+		}
+	case "lt", "localtunnel":
+		for i, a := range s {
+			if (a == "--port" || a == "-p") && i+1 < len(s) {
+				exposes = true
+				portOf(s[i+1])
+			} else if strings.HasPrefix(a, "--port=") {
+				exposes = true
+				portOf(a[len("--port="):])
+			}
+		}
+	case "bore":
+		if len(s) > 2 && s[1] == "local" {
+			exposes = true
+			portOf(s[2])
+		}
+	}
+	if !exposes {
+		return &flow{data: true}
+	}
+	w.addDest(analysis.Dest{Raw: clip(strings.Join(s, " ")), Port: port, Listens: true, Command: k.name})
+	w.add(finding(CodePortExposure, decision.Confirm,
+		k.name+" publishes a local port on the internet; say why it is needed", k.detail(), riskHigh))
+	return &flow{data: true}
 }
 
 // scp / rsync: operands with host: are remote; local→remote sends files.

@@ -121,6 +121,33 @@ func (a *Analyzer) Analyze(command string) (out *analysis.Analysis) {
 	return out
 }
 
+// PlantsRemoteCode reports whether content written to path — a crontab,
+// a shell start-up file, an init or hook script, a program on PATH —
+// would download and run remote code, run a hidden payload or open a
+// remote shell each time that location is used. It lets a file tool's
+// write (Write ~/.bashrc) be judged as the same write made by a shell
+// command (echo … >> ~/.bashrc) is. It returns false for any other path,
+// for content that is not shell code, and for content over MaxBytes.
+func (a *Analyzer) PlantsRemoteCode(path, content string) (plants bool) {
+	defer func() {
+		if recover() != nil {
+			// Fail closed: content that crashes the analyser is not
+			// trusted.
+			plants = true
+		}
+	}()
+	if len(content) > a.opts.MaxBytes || strings.IndexByte(content, 0) >= 0 {
+		return false
+	}
+	c := cleanPath(path)
+	what, ok := persistencePath(c)
+	if !ok && !pathBinDir(c) {
+		return false
+	}
+	w := newWalker(a, &analysis.Analysis{})
+	return w.runsRemoteCode(persistedCode(c, what, content))
+}
+
 // parse tries bash, then POSIX sh. It returns the error of the bash parse
 // when neither accepts the line.
 func (a *Analyzer) parse(src string) (*syntax.File, string) {

@@ -181,9 +181,8 @@ func (w *walker) shellProg(k *cmd) *flow {
 		}
 	}
 	if code != nil {
-		if w.dynamicCode(k, *code, k.name+" -c") {
-			return &flow{data: true}
-		}
+		// Judge where the code comes from first: sh -c "$(curl …)" is
+		// nothing but a download, and is run all the same.
 		if code.flow != nil && code.flow.download {
 			w.add(finding(CodeDownloadExec, decision.Deny,
 				"downloaded content is executed by "+k.name+"; download, review, then run it separately", k.detail(), riskCompromise))
@@ -191,6 +190,9 @@ func (w *walker) shellProg(k *cmd) *flow {
 		if code.flow != nil && code.flow.decoded {
 			w.add(finding(CodeDecodeExec, decision.Deny,
 				"decoded content is executed by "+k.name+"; run the plain commands instead", k.detail(), riskCompromise))
+		}
+		if w.dynamicCode(k, *code, k.name+" -c") {
+			return &flow{data: true}
 		}
 		w.withParams(operands, func() { w.nestedShell(k, code.code(), k.name+" -c") })
 		return &flow{data: true}
@@ -310,7 +312,20 @@ func (w *walker) dynamicCode(k *cmd, code field, via string) bool {
 	if !strings.HasPrefix(strings.TrimLeft(code.code(), " \t\n;({\"'"), dynMark) {
 		return false
 	}
-	if fl := code.flow; fl != nil && !fl.download && !fl.decoded && !fl.net {
+	if fl := code.flow; fl != nil && (fl.download || fl.decoded) {
+		// sh -c "$(curl …)", su -c "$(… | base64 -d)": what runs is not
+		// unknown, it is a download or a hidden payload, which says more.
+		if fl.download {
+			w.add(finding(CodeDownloadExec, decision.Deny,
+				"downloaded content is executed by "+via+"; download, review, then run it separately", k.detail(), riskCompromise))
+		}
+		if fl.decoded {
+			w.add(finding(CodeDecodeExec, decision.Deny,
+				"decoded or obfuscated content is executed by "+via+"; run the plain commands instead", k.detail(), riskCompromise))
+		}
+		return whole
+	}
+	if fl := code.flow; fl != nil && !fl.net {
 		// eval "$(ssh-agent -s)": output of a local program.
 		w.add(finding(CodeUnresolvedExec, decision.Notify,
 			"the code passed to "+via+" is the output of a local command; review it first", k.detail(), riskLow))

@@ -115,6 +115,42 @@ func (w *walker) systemctl(k *cmd) *flow {
 	return &flow{data: true}
 }
 
+// launchctl is macOS's service manager: load, bootstrap and enable make a
+// launchd job start at login or boot; submit runs a program as a job that
+// launchd keeps alive.
+func (w *walker) launchctl(k *cmd) *flow {
+	p := operands(k, spec{short: "lpoe", long: []string{"--label"}, stopAtFirst: true})
+	if len(p.pos) == 0 {
+		return &flow{data: true}
+	}
+	sub := p.pos[0].s
+	switch sub {
+	case "load", "bootstrap", "enable":
+		w.add(finding(CodePersistence, decision.Confirm,
+			"launchctl "+sub+" makes a launchd job start automatically; say why it is needed", k.detail(), riskMedium))
+		for _, a := range p.pos[1:] {
+			if strings.HasSuffix(a.s, ".plist") {
+				w.ref(k, a, analysis.OpRead, false)
+			}
+		}
+	case "submit":
+		w.add(finding(CodePersistence, decision.Confirm,
+			"launchctl submit keeps a program running as a launchd job; say why it is needed", k.detail(), riskMedium))
+		args := k.args[1:]
+		for i, a := range args {
+			if a.s == "--" && i+1 < len(args) {
+				// The program runs later, under launchd.
+				c := *k.c
+				c.deferred = true
+				sub := &cmd{args: args[i+1:], c: &c, st: k.st, priv: k.priv, wrappers: append(append([]string(nil), k.wrappers...), "launchctl submit")}
+				w.exec(sub)
+				break
+			}
+		}
+	}
+	return &flow{data: true}
+}
+
 // firewall handles iptables, nft, ufw, setenforce, pfctl, firewall-cmd.
 func (w *walker) firewall(k *cmd) *flow {
 	s := k.strs()
@@ -295,20 +331,35 @@ func (w *walker) crontab(k *cmd) *flow {
 		w.add(finding(CodePersistence, decision.Notify, "this rewrites the existing crontab", k.detail(), riskLow))
 		return nil
 	}
+	content := ""
 	if len(p.pos) > 0 && p.pos[0].s != "-" {
 		w.ref(k, p.pos[0], analysis.OpRead, false)
-		if content, ok := w.facts.written[p.pos[0].s]; ok {
-			w.nestedCrontab(k, content)
-		}
-	} else if k.c.stdin != nil && k.c.stdin.textOK {
-		w.nestedCrontab(k, k.c.stdin.text)
+		content = w.facts.written[p.pos[0].s]
+	} else if k.c.stdin != nil {
+		// The whole new crontab, or the jobs added to the existing one
+		// in (crontab -l; echo "JOB") | crontab -.
+		content = k.c.stdin.known()
 	}
-	w.add(finding(CodePersistence, act, "this installs a crontab, which runs code later; say why it is needed", k.detail(), riskHigh))
+	msg := "this installs a crontab, which runs code later; say why it is needed"
+	if content != "" {
+		jobs := cronCommands(content, false)
+		for _, job := range jobs {
+			w.deferredShell(k, job, "crontab")
+		}
+		if w.runsRemoteCode(strings.Join(jobs, "\n")) {
+			act, msg = decision.Deny, "this installs a cron job that downloads and runs remote code; it is refused"
+		}
+	}
+	w.add(finding(CodePersistence, act, msg, k.detail(), riskHigh))
 	return nil
 }
 
-// nestedCrontab analyses the commands of crontab lines.
-func (w *walker) nestedCrontab(k *cmd, content string) {
+// cronCommands returns the commands of crontab lines: each line without
+// its schedule (five fields, or one @word) and, in the system crontab
+// format (/etc/crontab, /etc/cron.d), the user field. Comments and
+// variable settings are skipped.
+func cronCommands(content string, system bool) []string {
+	var out []string
 	for _, line := range strings.Split(content, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -318,11 +369,20 @@ func (w *walker) nestedCrontab(k *cmd, content string) {
 		n := 5
 		if strings.HasPrefix(f[0], "@") {
 			n = 1
+		} else if strings.Contains(f[0], "=") {
+			continue
+		}
+		if system {
+			n++
 		}
 		if len(f) > n {
-			w.deferredShell(k, strings.Join(f[n:], " "), "crontab")
+			out = append(out, strings.Join(f[n:], " "))
+		}
+		if len(out) >= 256 {
+			break
 		}
 	}
+	return out
 }
 
 // at and batch schedule the commands on their stdin.

@@ -48,6 +48,20 @@ type flow struct {
 	shell bool
 	// data is set when the content is produced by a command at all.
 	data bool
+	// partText holds the statically known pieces of content that is not
+	// known as a whole: in (crontab -l; echo "JOB") the echoed job.
+	partText string
+}
+
+// known returns the content when it is known, else its known pieces.
+func (f *flow) known() string {
+	if f == nil {
+		return ""
+	}
+	if f.textOK {
+		return f.text
+	}
+	return f.partText
 }
 
 func mergeFlow(a, b *flow) *flow {
@@ -71,6 +85,8 @@ func mergeFlow(a, b *flow) *flow {
 	}
 	if a.textOK && b.textOK && len(a.text)+len(b.text) <= maxPayload {
 		m.text, m.textOK = a.text+b.text, true
+	} else if ka, kb := a.known(), b.known(); len(ka)+len(kb) <= maxPayload {
+		m.partText = ka + kb
 	}
 	m.generated = a.generated || b.generated
 	m.crontab = a.crontab && b.crontab
@@ -163,6 +179,13 @@ type walker struct {
 	// cwdDyn is set when the target was only known at run time.
 	cwd    string
 	cwdDyn bool
+	// linkHops counts links followed while judging one write.
+	linkHops int
+	// scratch is set for a walker that only checks what a piece of
+	// content would do (see runsRemoteCode); scratchBytes is the content
+	// checked so far, bounded by MaxBytes.
+	scratch      bool
+	scratchBytes int
 }
 
 // facts are line-level observations combined after the walk.
@@ -197,6 +220,10 @@ type facts struct {
 	// netSession is the host of an interactive ftp/sftp/smbclient session
 	// whose commands (put, get) follow on later lines.
 	netSession string
+	// links maps a link made in this line (ln, ln -s), as resolved
+	// against the working directory, to what it points at, so that
+	// "ln -s ~/.ssh/id_rsa k && cat k" is judged as reading the key.
+	links map[string]string
 }
 
 func newWalker(a *Analyzer, out *analysis.Analysis) *walker {
@@ -671,6 +698,9 @@ func (w *walker) redirects(s *syntax.Stmt, c *ctx) *redirs {
 				}
 				w.redirPath(p, analysis.OpRead, c)
 				w.privRedirect(c, s, p.s, p.dyn, analysis.OpRead)
+				if !p.dyn && rawDevice(p.s) {
+					w.rawDeviceRead(p.s, fragment(c, s))
+				}
 			case syntax.RdrInOut:
 				t.in = true
 				if w.tcpPath(t, rs, s, c) {
@@ -895,21 +925,82 @@ func (w *walker) addPath(p analysis.PathRef) {
 	if strings.HasPrefix(p.Path, "/dev/fd/") {
 		return
 	}
-	if w.cwd != "" || w.cwdDyn {
-		if rel := p.Path; !strings.HasPrefix(rel, "/") && !strings.HasPrefix(rel, "~") {
-			switch {
-			case w.cwdDyn:
-				p.Path, p.Dynamic = "*/"+rel, true
-			default:
-				p.Path = path.Join(w.cwd, rel)
-				if strings.HasSuffix(rel, "/") && !strings.HasSuffix(p.Path, "/") {
-					p.Path += "/"
-				}
-			}
-		}
-	}
+	p.Path, p.Dynamic = w.atCwd(p.Path, p.Dynamic)
 	if p.Dynamic {
 		p.Path = dynPath(p.Path)
+	}
+	w.addResolved(p, 0)
+}
+
+// atCwd resolves a relative path against the directory a "cd" earlier in
+// the line moved to.
+func (w *walker) atCwd(p string, dyn bool) (string, bool) {
+	if w.cwd == "" && !w.cwdDyn || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "~") {
+		return p, dyn
+	}
+	if w.cwdDyn {
+		return "*/" + p, true
+	}
+	j := path.Join(w.cwd, p)
+	if strings.HasSuffix(p, "/") && !strings.HasSuffix(j, "/") {
+		j += "/"
+	}
+	return j, dyn
+}
+
+// maxLinkHops bounds following links made in the line (a → b → c).
+const maxLinkHops = 4
+
+// linkTarget returns what p reaches through a link made earlier in the
+// line: the link's target for the link itself, target/x for link/x.
+// Deleting a link removes the link, not its target, so for deletes only
+// paths through the link (link/x) are followed.
+func (w *walker) linkTarget(p string, op analysis.Op) (string, bool) {
+	if len(w.facts.links) == 0 || p == "" || strings.HasPrefix(p, "*") {
+		return "", false
+	}
+	c := cleanPath(p)
+	if t, ok := w.facts.links[c]; ok && op != analysis.OpDelete {
+		return t, true
+	}
+	for dir := c; ; {
+		i := strings.LastIndexByte(dir, '/')
+		if i <= 0 {
+			return "", false
+		}
+		dir = dir[:i]
+		if t, ok := w.facts.links[dir]; ok {
+			return strings.TrimSuffix(t, "/") + c[len(dir):], true
+		}
+	}
+}
+
+// noteLink records that link now points at target; both are resolved
+// against the working directory as addPath does.
+func (w *walker) noteLink(link, target string) {
+	if w.cwdDyn || link == "" || target == "" {
+		return
+	}
+	if w.facts.links == nil {
+		w.facts.links = map[string]string{}
+	}
+	if len(w.facts.links) >= 64 {
+		return
+	}
+	l, _ := w.atCwd(link, false)
+	t, _ := w.atCwd(target, false)
+	w.facts.links[cleanPath(l)] = t
+}
+
+// addResolved records p (already resolved against the working directory)
+// and what it reaches through links made earlier in the line.
+func (w *walker) addResolved(p analysis.PathRef, hops int) {
+	if !p.Dynamic && hops < maxLinkHops {
+		if t, ok := w.linkTarget(p.Path, p.Op); ok {
+			q := p
+			q.Path = t
+			w.addResolved(q, hops+1)
+		}
 	}
 	for i, q := range w.out.Paths {
 		if q.Path == p.Path && q.Op == p.Op && q.Command == p.Command {
