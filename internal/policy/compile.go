@@ -43,7 +43,7 @@ type Compiled struct {
 // Default values for fields a policy leaves out.
 const (
 	DefaultMaxArgBytes = 4 << 20
-	DefaultTimeout     = 250 * time.Millisecond
+	DefaultTimeout     = time.Second
 )
 
 // Options are the facts of the machine a policy is compiled for; the

@@ -306,8 +306,26 @@ func (sc *scene) matchGlobSlow(pats []pattern, q []string, dir string, under, us
 			bases = sc.comps(&sc.wsComps, sc.workspaces)
 		}
 		strict := p.anchor == anchorAny
+		// Anchored patterns and paths that both start with a literal
+		// directory can only meet if those directories are the same:
+		// a cheap test that spares most of the component matching.
+		q0 := ""
+		if !strict && len(q) > 0 && q[0] != anyPath && !hasMeta(q[0]) {
+			q0 = q[0]
+		}
 		for _, b := range bases {
 			for _, alt := range p.alts {
+				if q0 != "" {
+					first := ""
+					if len(b) > 0 {
+						first = b[0]
+					} else if len(alt) > 0 {
+						first = alt[0]
+					}
+					if first != "" && !hasMeta(first) && first != q0 {
+						continue
+					}
+				}
 				if intersects(b, alt, q, strict) {
 					return p, true
 				}
