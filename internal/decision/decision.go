@@ -162,3 +162,24 @@ func (d Decision) Codes() []string {
 	}
 	return out
 }
+
+// Say phrases a reason for the agent: what the call does, what happens to
+// it ("is refused", "needs approval", "is allowed and reported"), and,
+// when it is stopped and fix is given, how to get the work done.
+func Say(what string, a Action, fix string) string {
+	var outcome string
+	switch a {
+	case Deny:
+		outcome = "is refused"
+	case Confirm:
+		outcome = "needs approval"
+	case Notify:
+		outcome = "is allowed and reported"
+	default:
+		outcome = "is allowed"
+	}
+	if a.Blocks() && fix != "" {
+		return what + " " + outcome + "; " + fix
+	}
+	return what + " " + outcome
+}

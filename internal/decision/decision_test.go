@@ -66,3 +66,19 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+func TestSay(t *testing.T) {
+	for _, tt := range []struct {
+		a    Action
+		want string
+	}{
+		{Deny, "reading .env is refused; ask the user"},
+		{Confirm, "reading .env needs approval; ask the user"},
+		{Notify, "reading .env is allowed and reported"},
+		{Allow, "reading .env is allowed"},
+	} {
+		if got := Say("reading .env", tt.a, "ask the user"); got != tt.want {
+			t.Errorf("Say(%s) = %q, want %q", tt.a, got, tt.want)
+		}
+	}
+}

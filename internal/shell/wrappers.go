@@ -361,32 +361,24 @@ func (w *walker) doas(k *cmd) (bool, *flow) {
 func (w *walker) pkexec(k *cmd) (bool, *flow) {
 	p := parse(k.args[1:], spec{long: []string{"--user"}, stopAtFirst: true})
 	user, _ := p.val("--user")
-	k.wrappers = append(k.wrappers, "pkexec")
-	if isRootUser(user.s) {
-		k.priv = true
-	}
-	if len(p.pos) == 0 {
-		k.name = "pkexec"
-		w.record(k, nil)
-		if k.priv {
-			w.add(finding(CodePrivilegeEscalation, decision.Deny,
-				"this opens a root shell; run the specific command you need instead", k.detail(), riskCompromise))
-		}
-		return false, nil
-	}
-	k.args = p.pos
-	return true, nil
+	return w.runAs(k, "pkexec", p, user)
 }
 
 func (w *walker) run0(k *cmd) (bool, *flow) {
 	p := parse(k.args[1:], spec{short: "ugD", long: []string{"--user", "--group", "--chdir", "--nice", "--setenv", "--unit", "--property", "--description", "--slice", "--machine", "--background", "--shell-prompt-prefix"}, stopAtFirst: true})
 	user, _ := p.val("-u", "--user")
-	k.wrappers = append(k.wrappers, "run0")
+	return w.runAs(k, "run0", p, user)
+}
+
+// runAs peels a wrapper that runs its operands as another user (root by
+// default); without operands it opens that user's shell.
+func (w *walker) runAs(k *cmd, name string, p parsed, user field) (bool, *flow) {
+	k.wrappers = append(k.wrappers, name)
 	if isRootUser(user.s) {
 		k.priv = true
 	}
 	if len(p.pos) == 0 {
-		k.name = "run0"
+		k.name = name
 		w.record(k, nil)
 		if k.priv {
 			w.add(finding(CodePrivilegeEscalation, decision.Deny,

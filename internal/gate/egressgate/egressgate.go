@@ -497,7 +497,7 @@ func (g *Gate) judge(t *target, netCall bool, env gate.Env, add func(decision.Re
 	}
 	if t.scheme != "" && t.url && !g.schemes[t.scheme] {
 		add(decision.Reason{Gate: name, Code: CodeScheme, Action: g.cfg.SchemeAction,
-			Message: say("fetching a "+t.scheme+": URL", g.cfg.SchemeAction, "use http or https"), Detail: detail})
+			Message: decision.Say("fetching a "+t.scheme+": URL", g.cfg.SchemeAction, "use http or https"), Detail: detail})
 		raise(riskDenied)
 		tags = append(tags, "scheme "+t.scheme+" refused")
 	}
@@ -523,7 +523,7 @@ func (g *Gate) judge(t *target, netCall bool, env gate.Env, add func(decision.Re
 		switch {
 		case k == kindMetadata:
 			add(decision.Reason{Gate: name, Code: CodeMetadata, Action: g.cfg.MetadataAction,
-				Message: say("contacting "+clip(t.host)+", a cloud metadata endpoint that hands out credentials,", g.cfg.MetadataAction, ""), Detail: detail})
+				Message: decision.Say("contacting "+clip(t.host)+", a cloud metadata endpoint that hands out credentials,", g.cfg.MetadataAction, ""), Detail: detail})
 			raise(riskMetadata)
 		case k == kindPrivate && g.cfg.BlockPrivate && !allowed:
 			// The private-address guard is against request forgery: HTTP
@@ -536,20 +536,20 @@ func (g *Gate) judge(t *target, netCall bool, env gate.Env, add func(decision.Re
 				act = g.cfg.PrivateExecAction
 			}
 			add(decision.Reason{Gate: name, Code: CodePrivate, Action: act,
-				Message: say("contacting the private network address "+clip(t.host), act, "ask the user to allow it in the egress policy"), Detail: detail})
+				Message: decision.Say("contacting the private network address "+clip(t.host), act, "ask the user to allow it in the egress policy"), Detail: detail})
 			if act >= decision.Confirm {
 				raise(riskPrivate)
 			}
 		}
 		if !allowed && g.cfg.Default != decision.Allow && k != kindMetadata {
 			add(decision.Reason{Gate: name, Code: CodeNotAllowlisted, Action: g.cfg.Default,
-				Message: say("contacting "+clip(t.host)+", which is not on the allowlist,", g.cfg.Default, "ask for it to be added"), Detail: detail})
+				Message: decision.Say("contacting "+clip(t.host)+", which is not on the allowlist,", g.cfg.Default, "ask for it to be added"), Detail: detail})
 			raise(riskDenied)
 		}
 	}
 	if d.Listens {
 		add(decision.Reason{Gate: name, Code: CodeListener, Action: g.cfg.ListenAction,
-			Message: say("opening a network listener ("+shown+")", g.cfg.ListenAction, ""), Detail: detail})
+			Message: decision.Say("opening a network listener ("+shown+")", g.cfg.ListenAction, ""), Detail: detail})
 		raise(riskListen)
 		tags = append(tags, "listens")
 	}
@@ -571,31 +571,11 @@ func (g *Gate) judge(t *target, netCall bool, env gate.Env, add func(decision.Re
 			dest = shown
 		}
 		add(decision.Reason{Gate: name, Code: CodeDataOut, Action: g.cfg.SendUnknownAction,
-			Message: say("sending "+what+" to "+clip(dest)+", which is not on the allowlist,", g.cfg.SendUnknownAction, ""), Detail: detail + " (data " + orUnknown(d.Data) + ")"})
+			Message: decision.Say("sending "+what+" to "+clip(dest)+", which is not on the allowlist,", g.cfg.SendUnknownAction, ""), Detail: detail + " (data " + orUnknown(d.Data) + ")"})
 		raise(r)
 		tags = append(tags, "sends "+orUnknown(d.Data))
 	}
 	return fmt.Sprintf("dest %q → %s [%s]", shown, hostPort(t), strings.Join(tags, ", "))
-}
-
-// say builds an agent-facing message: what the call does, what happens to
-// it, and, when it is stopped, how to get the work done.
-func say(what string, a decision.Action, fix string) string {
-	var outcome string
-	switch a {
-	case decision.Deny:
-		outcome = "is refused"
-	case decision.Confirm:
-		outcome = "needs approval"
-	case decision.Notify:
-		outcome = "is allowed and reported"
-	default:
-		outcome = "is allowed"
-	}
-	if a.Blocks() && fix != "" {
-		return what + " " + outcome + "; " + fix
-	}
-	return what + " " + outcome
 }
 
 func orUnknown(s string) string {

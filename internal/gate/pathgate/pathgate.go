@@ -419,11 +419,11 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 	switch {
 	case reading && c.Sensitive:
 		e.add(CodeSensitive, g.cfg.SensitiveRead,
-			say("reading "+c.Label+" ("+shown+")", g.cfg.SensitiveRead, "ask the user for the specific value you need"), detail)
+			decision.Say("reading "+c.Label+" ("+shown+")", g.cfg.SensitiveRead, "ask the user for the specific value you need"), detail)
 		e.raise(riskReadSecret)
 	case mutating && c.WriteSensitive:
 		e.add(CodeSensitive, g.cfg.SensitiveWrite,
-			say("changing "+c.Label+" ("+shown+")", g.cfg.SensitiveWrite, "ask the user to make this change"), detail)
+			decision.Say("changing "+c.Label+" ("+shown+")", g.cfg.SensitiveWrite, "ask the user to make this change"), detail)
 		e.raise(riskWriteSecret)
 	}
 
@@ -431,15 +431,15 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 		switch {
 		case ref.Op == analysis.OpDelete:
 			e.add(CodeProtected, g.cfg.ProtectedAction,
-				say("deleting the protected file "+shown, g.cfg.ProtectedAction, "edit it instead"), detail)
+				decision.Say("deleting the protected file "+shown, g.cfg.ProtectedAction, "edit it instead"), detail)
 			e.raise(riskProtected)
 		case t.res.Exists || t.glob:
 			if edit {
 				e.add(CodeProtected, decision.Notify,
-					say("editing the protected file "+shown, decision.Notify, ""), detail)
+					decision.Say("editing the protected file "+shown, decision.Notify, ""), detail)
 			} else {
 				e.add(CodeProtected, g.cfg.ProtectedAction,
-					say("overwriting the protected file "+shown, g.cfg.ProtectedAction, "change it with an edit instead of rewriting it"), detail)
+					decision.Say("overwriting the protected file "+shown, g.cfg.ProtectedAction, "change it with an edit instead of rewriting it"), detail)
 				e.raise(riskProtected)
 			}
 		}
@@ -448,7 +448,7 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 	if ref.Op == analysis.OpWrite && !c.WriteSensitive {
 		if p, ok := g.persistent(sc, t); ok {
 			e.add(CodePersistence, g.cfg.PersistenceAction,
-				say("changing "+shown+", which runs code at boot, login or on a schedule, or decides who logs in and where names resolve (pattern "+p+")", g.cfg.PersistenceAction, "ask the user to make this change"), detail)
+				decision.Say("changing "+shown+", which runs code at boot, login or on a schedule, or decides who logs in and where names resolve (pattern "+p+")", g.cfg.PersistenceAction, "ask the user to make this change"), detail)
 			e.raise(riskPersistence)
 		}
 	}
@@ -513,19 +513,19 @@ func (g *Gate) judgeLocation(sc *scene, ref *analysis.PathRef, t *target, c *Cla
 	switch {
 	case where == placeUnknown:
 		e.add(CodeDynamic, g.cfg.DynamicWrite,
-			say(verb(ref.Op)+" a path only known at run time ("+shown+")", g.cfg.DynamicWrite, "name the path inside the workspace explicitly"), detail)
+			decision.Say(verb(ref.Op)+" a path only known at run time ("+shown+")", g.cfg.DynamicWrite, "name the path inside the workspace explicitly"), detail)
 		e.raise(riskDynamic)
 	case where == placeWorkspace:
 		if t.dynamic && t.glob && t.prefix != "" && t.prefix == sc.r.ws {
 			// A run-time name directly in the workspace stays in it; the
 			// risk gate weighs the uncertainty, so no risk view here.
 			e.add(CodeDynamic, g.cfg.DynamicWrite,
-				say(verb(ref.Op)+" a path only known at run time ("+shown+")", g.cfg.DynamicWrite, "name the path inside the workspace explicitly"), detail)
+				decision.Say(verb(ref.Op)+" a path only known at run time ("+shown+")", g.cfg.DynamicWrite, "name the path inside the workspace explicitly"), detail)
 		}
 	case where == placeScope:
 	case escape:
 		e.add(CodeSymlinkEscape, g.cfg.SymlinkEscape,
-			say(verb(ref.Op)+" through "+shown+", a link that leads outside the workspace to "+abs+",", g.cfg.SymlinkEscape, "use the real path if that is intended"), detail)
+			decision.Say(verb(ref.Op)+" through "+shown+", a link that leads outside the workspace to "+abs+",", g.cfg.SymlinkEscape, "use the real path if that is intended"), detail)
 		e.raise(riskOutWrite)
 	case where == placeSystem:
 		a := g.cfg.SystemWrite
@@ -539,13 +539,13 @@ func (g *Gate) judgeLocation(sc *scene, ref *analysis.PathRef, t *target, c *Cla
 			}
 		}
 		e.add(CodeSystem, a,
-			say(verb(ref.Op)+" in the system location "+abs, a, "keep changes inside the workspace"), detail)
+			decision.Say(verb(ref.Op)+" in the system location "+abs, a, "keep changes inside the workspace"), detail)
 		e.raise(d)
 	default:
 		// The risk gate scores writes and deletes outside the workspace
 		// from the same classification; no second view here.
 		e.add(CodeOutsideWorkspace, g.cfg.OutsideWrite,
-			say(verb(ref.Op)+" outside the workspace ("+abs+")", g.cfg.OutsideWrite, "work inside the workspace or a temporary directory"), detail)
+			decision.Say(verb(ref.Op)+" outside the workspace ("+abs+")", g.cfg.OutsideWrite, "work inside the workspace or a temporary directory"), detail)
 	}
 }
 
@@ -571,26 +571,6 @@ func scopeRoot(scope []pattern, sc *scene, s string) bool {
 		}
 	}
 	return false
-}
-
-// say builds an agent-facing message: what the call does, what happens to
-// it, and, when it is stopped, how to get the work done.
-func say(what string, a decision.Action, fix string) string {
-	var outcome string
-	switch a {
-	case decision.Deny:
-		outcome = "is refused"
-	case decision.Confirm:
-		outcome = "needs approval"
-	case decision.Notify:
-		outcome = "is allowed and reported"
-	default:
-		outcome = "is allowed"
-	}
-	if a.Blocks() && fix != "" {
-		return what + " " + outcome + "; " + fix
-	}
-	return what + " " + outcome
 }
 
 func verb(op analysis.Op) string {
