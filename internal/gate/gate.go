@@ -46,27 +46,38 @@ type Input struct {
 	// Trace asks gates for their explain notes; without it they may skip
 	// building them, which keeps the hot path free of formatting.
 	Trace bool
-	// Memo lets gates share work derived from this one call (the path
+	// memo lets gates share work derived from this one call (the path
 	// gate's classification of each path, which the risk gate reuses).
 	// Keys are unexported types owned by the package that stores them.
-	// It lives and dies with the Input, so nothing in it can go stale.
-	Memo map[any]any
+	// It lives and dies with the Input, so nothing in it can go stale; a
+	// few entries at most, so a slice beats a map.
+	memo []memoEntry
 }
+
+type memoEntry struct{ key, val any }
 
 // Remember stores a per-call value under key.
 func (in *Input) Remember(key, v any) {
-	if in.Memo == nil {
-		in.Memo = make(map[any]any, 2)
+	for i := range in.memo {
+		if in.memo[i].key == key {
+			in.memo[i].val = v
+			return
+		}
 	}
-	in.Memo[key] = v
+	in.memo = append(in.memo, memoEntry{key, v})
 }
 
 // Recall returns the per-call value stored under key, or nil.
 func (in *Input) Recall(key any) any {
-	if in == nil || in.Memo == nil {
+	if in == nil {
 		return nil
 	}
-	return in.Memo[key]
+	for i := range in.memo {
+		if in.memo[i].key == key {
+			return in.memo[i].val
+		}
+	}
+	return nil
 }
 
 // Verdict is one gate's answer.

@@ -14,6 +14,7 @@ package kernel
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -451,25 +452,24 @@ func sortReasons(rs []decision.Reason) []decision.Reason {
 }
 
 // callKey is a content hash of everything a decision depends on, and the
-// JSON size of the arguments (an upper bound: the key's encoding holds
-// them plus a few short fields).
+// JSON size of the arguments. Each field is written with its length in
+// front, so that no two different calls hash the same stream.
 func callKey(rev string, raw request.Raw) (string, int, error) {
 	args, err := json.Marshal(raw.Args)
 	if err != nil {
 		return "", 0, err
 	}
-	b, err := json.Marshal(struct {
-		Rev       string          `json:"r"`
-		Tool      string          `json:"t"`
-		Args      json.RawMessage `json:"a"`
-		Session   string          `json:"s"`
-		Agent     string          `json:"g"`
-		Workspace string          `json:"w"`
-		Cwd       string          `json:"c"`
-	}{rev, raw.Tool, json.RawMessage(args), raw.Session, raw.Agent, raw.Workspace, raw.Cwd})
-	if err != nil {
-		return "", 0, err
+	h := sha256.New()
+	var n [8]byte
+	field := func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), len(args), nil
+	for _, f := range []string{rev, raw.Tool, raw.Session, raw.Agent, raw.Workspace, raw.Cwd} {
+		field([]byte(f))
+	}
+	field(args)
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])), len(args), nil
 }
