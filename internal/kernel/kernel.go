@@ -325,7 +325,7 @@ func (k *Kernel) plantedCode(c *request.ToolCall, env gate.Env) (decision.Reason
 func (k *Kernel) analyze(c *request.ToolCall) *analysis.Analysis {
 	switch c.Kind {
 	case request.KindExec:
-		return k.analyzer.Analyze(c.Command())
+		return k.analyzer.Analyze(envPrefix(c) + c.Command())
 	case request.KindFileRead, request.KindFileWrite, request.KindFileDelete:
 		op := analysis.OpRead
 		switch c.Kind {
@@ -361,6 +361,42 @@ func (k *Kernel) analyze(c *request.ToolCall) *analysis.Analysis {
 		return analyzeGeneric(c)
 	}
 	return &analysis.Analysis{}
+}
+
+// envPrefix turns an exec call's environment argument into export
+// statements in front of its command, so that LD_PRELOAD, BASH_ENV and the
+// like are judged as if the command had set them itself.
+func envPrefix(c *request.ToolCall) string {
+	env, _ := c.Args[request.ArgEnv].(map[string]any)
+	if len(env) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if !isEnvName(k) {
+			continue
+		}
+		v := fmt.Sprint(env[k])
+		b.WriteString("export " + k + "='" + strings.ReplaceAll(v, "'", `'\''`) + "'; ")
+	}
+	return b.String()
+}
+
+func isEnvName(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for i, r := range s {
+		if r != '_' && (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // pathKeys and urlKeys are argument names that, in tools Sentinel has no

@@ -227,3 +227,21 @@ func TestDecideKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestExecEnvironmentIsJudged(t *testing.T) {
+	k := newTestKernel(t, Options{})
+	for _, tt := range []struct {
+		env    map[string]any
+		action decision.Action
+		code   string
+	}{
+		{map[string]any{"LD_PRELOAD": "/tmp/x.so"}, decision.Confirm, "command.library_load"},
+		{map[string]any{"GOFLAGS": "-mod=mod", "CI": true}, decision.Allow, ""},
+		{map[string]any{"X": "it's; rm -rf /"}, decision.Allow, ""}, // a value is data, not code
+	} {
+		d := k.Decide(context.Background(), request.Raw{Tool: "exec", Args: map[string]any{"command": "go test ./...", "env": tt.env}})
+		if d.Action != tt.action || tt.code != "" && !hasCode(d, tt.code) {
+			t.Errorf("env %v: got %s %v, want %s %s", tt.env, d.Action, d.Codes(), tt.action, tt.code)
+		}
+	}
+}
