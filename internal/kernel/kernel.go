@@ -162,7 +162,6 @@ type Trace struct {
 	Analysis *analysis.Analysis
 	Env      gate.Env
 	Results  []gate.Result
-	Cached   bool
 }
 
 // Decide decides one call.
@@ -229,12 +228,12 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 		}
 	}
 	d = decision.Decision{Action: action, Risk: risk, Reasons: sortReasons(reasons), DecisionID: id, PolicyRevision: rev}
-	if ctx.Err() != nil || st.c.Timeout > 0 && time.Since(start) > st.c.Timeout {
+	if (ctx.Err() != nil || st.c.Timeout > 0 && time.Since(start) > st.c.Timeout) && !timedOut(d.Reasons) {
 		// Whatever the gates said, a decision that ran out of time is not
 		// trusted.
 		d.Action = decision.Deny
-		d.Reasons = append(d.Reasons, decision.Reason{Gate: "kernel", Code: "kernel.timeout", Action: decision.Deny,
-			Message: "the decision did not finish in time; the call is refused"})
+		d.Reasons = append([]decision.Reason{{Gate: "kernel", Code: "kernel.timeout", Action: decision.Deny,
+			Message: "the decision did not finish in time; the call is refused"}}, d.Reasons...)
 	}
 	if k.cache != nil && d.Action == action {
 		k.cache.put(key, d)
@@ -246,6 +245,15 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 }
 
 var errTooLarge = errors.New("arguments too large")
+
+func timedOut(rs []decision.Reason) bool {
+	for _, r := range rs {
+		if r.Code == "kernel.timeout" {
+			return true
+		}
+	}
+	return false
+}
 
 // prepare normalises and analyses a call. The returned reasons come from
 // the kernel itself (unknown tool) and join the gates' reasons.

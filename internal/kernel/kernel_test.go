@@ -104,6 +104,16 @@ func TestFailClosed(t *testing.T) {
 			if d.PolicyRevision == "" {
 				t.Error("a fail-closed decision lacks the policy revision")
 			}
+			seen := map[string]bool{}
+			for _, r := range d.Reasons {
+				if seen[r.Code+r.Gate] && r.Gate == "kernel" {
+					t.Errorf("reason %s given twice", r.Code)
+				}
+				seen[r.Code+r.Gate] = true
+			}
+			if d.Reasons[0].Action != d.Action {
+				t.Errorf("the first reason %v is not the deciding one", d.Reasons[0])
+			}
 		})
 	}
 }
