@@ -210,3 +210,10 @@ func TestExamplesFileMatchesItsLabels(t *testing.T) {
 		t.Errorf("the README's demo file disagrees with the built-in policy: %+v", rep.Mismatches)
 	}
 }
+
+func TestExamplePolicyLints(t *testing.T) {
+	run{args: []string{"policy", "lint", filepath.Join("..", "..", "examples", "team-policy.yaml")}, code: ExitOK,
+		stdout: []string{"ok:", "4 rules"}}.do(t)
+	run{args: []string{"check", "--policy", filepath.Join("..", "..", "examples", "team-policy.yaml"), "--workspace", t.TempDir(),
+		"exec", "command=git push -f origin feature"}, code: ExitDeny, stdout: []string{"command.force_push"}}.do(t)
+}
