@@ -352,16 +352,10 @@ func (k *Kernel) analyze(c *request.ToolCall) *analysis.Analysis {
 		return a
 	case request.KindNetRequest:
 		a := &analysis.Analysis{}
-		if u := c.URL(); u != "" {
-			d, err := egressgate.ParseDest(u)
-			if err != nil {
-				d = analysis.Dest{Raw: u}
-			}
-			d.Command = c.Tool
-			m := strings.ToUpper(c.String(request.ArgMethod))
-			if c.String(request.ArgBody) != "" || m == "POST" || m == "PUT" || m == "PATCH" {
-				d.Sends = true
-			}
+		if c.URL() != "" {
+			// An unparseable URL is kept raw here; the egress gate
+			// refuses it.
+			d, _ := egressgate.RequestDest(c)
 			a.Dests = append(a.Dests, d)
 		}
 		return a

@@ -361,6 +361,19 @@ var (
 	riskDenied     = decision.Dimensions{Impact: 2, Reversibility: 0.3, Sensitivity: 2}
 )
 
+// RequestDest is the destination of a net.request call: its URL, and
+// whether it sends data (a body, or a method that carries one).
+func RequestDest(c *request.ToolCall) (analysis.Dest, error) {
+	d, err := ParseDest(c.URL())
+	if err != nil {
+		return analysis.Dest{Raw: c.URL(), Command: c.Tool}, err
+	}
+	d.Command = c.Tool
+	m := strings.ToUpper(c.String(request.ArgMethod))
+	d.Sends = c.String(request.ArgBody) != "" || m == "POST" || m == "PUT" || m == "PATCH"
+	return d, nil
+}
+
 // Check implements gate.Gate.
 func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) {
 	var v gate.Verdict
@@ -376,15 +389,12 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 		// The URL is judged as the call states it, whatever the analysis
 		// made of it.
 		u := in.Call.URL()
-		d, err := ParseDest(u)
+		d, err := RequestDest(in.Call)
 		if err != nil {
 			v.Add(decision.Reason{Gate: name, Code: CodeInvalidURL, Action: decision.Deny,
 				Message: fmt.Sprintf("the URL %q is not valid; send a plain http or https URL", clip(u)), Detail: err.Error()})
 			v.Notes = append(v.Notes, fmt.Sprintf("url %q: invalid: %v", clip(u), err))
 		} else if !hasDest(dests, d) {
-			d.Command = in.Call.Tool
-			m := strings.ToUpper(in.Call.String(request.ArgMethod))
-			d.Sends = in.Call.String(request.ArgBody) != "" || m == "POST" || m == "PUT" || m == "PATCH"
 			dests = append([]analysis.Dest{d}, dests...)
 		}
 	}
