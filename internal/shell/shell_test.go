@@ -1368,3 +1368,16 @@ func TestClosedGapsOther(t *testing.T) {
 		{"twine upload --dry-run dist/*", CodePublish, decision.Confirm},
 	})
 }
+
+func TestNiceForms(t *testing.T) {
+	a := New(Options{})
+	for _, cmd := range []string{"nice -n 5 rm -rf /", "nice -5 rm -rf /", "nice --adjustment=3 rm -rf /", "nice --adjustment 3 rm -rf /", "nice -- rm -rf /"} {
+		got := a.Analyze(cmd)
+		if !got.HasFinding(CodeRecursiveDeleteRoot) {
+			t.Errorf("%q: no %s in %v", cmd, CodeRecursiveDeleteRoot, got.Findings)
+		}
+	}
+	if got := a.Analyze("nice -n 5 make"); len(got.Commands) == 0 || got.Commands[len(got.Commands)-1].Name != "make" {
+		t.Errorf("nice -n 5 make: commands %v, want make after peeling nice", got.CommandNames())
+	}
+}

@@ -574,27 +574,7 @@ func (w *walker) commandBuiltin(k *cmd) (bool, *flow) {
 }
 
 func (w *walker) nice(k *cmd) (bool, *flow) {
-	args := k.args[1:]
-	i := 0
-	for i < len(args) {
-		s := args[i].s
-		switch {
-		case s == "--":
-			i++
-		case s == "-n" || s == "--adjustment":
-			i += 2
-			continue
-		case strings.HasPrefix(s, "-") && len(s) > 1:
-			i++
-			continue
-		}
-		break
-	}
-	if i >= len(args) {
-		return false, w.run1(k)
-	}
-	k.inner(i+1, "nice")
-	return true, nil
+	return peelSimple(w, k, spec{short: "n", long: []string{"--adjustment"}}, "nice", 0)
 }
 
 // chroot DIR [command]: without a command it runs $SHELL -i.
