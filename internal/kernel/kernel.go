@@ -307,7 +307,8 @@ func (k *Kernel) prepare(st *state, raw request.Raw, size int) (*gate.Input, []d
 // plantedCode judges what a file tool writes into a place whose content
 // runs later (a crontab, a shell start-up file, a program on PATH) the way
 // the shell analyser judges "echo … >> ~/.bashrc": remote code planted
-// there is refused.
+// there is refused, and a program that would shadow a system command on
+// PATH is asked about.
 func (k *Kernel) plantedCode(c *request.ToolCall, env gate.Env) (decision.Reason, bool) {
 	content := c.String(request.ArgContent)
 	if content == "" {
@@ -322,6 +323,13 @@ func (k *Kernel) plantedCode(c *request.ToolCall, env gate.Env) (decision.Reason
 			if k.analyzer.PlantsRemoteCode(f, content) {
 				return decision.Reason{Gate: "path", Code: "path.remote_code_planted", Action: decision.Deny,
 					Message: "this writes code that downloads and runs remote content into " + p + ", where it runs later; it is refused",
+					Detail:  c.Tool + ": " + p}, true
+			}
+		}
+		for _, f := range forms {
+			if name, ok := shell.ShadowedCommand(f); ok {
+				return decision.Reason{Gate: "path", Code: "path.persistence", Action: decision.Confirm,
+					Message: "this puts a program named " + name + " in " + filepath.Dir(p) + ", ahead of the system's " + name + " on PATH; install it under another name",
 					Detail:  c.Tool + ": " + p}, true
 			}
 		}

@@ -358,6 +358,7 @@ func (w *walker) cp(k *cmd) *flow {
 		}
 	} else {
 		w.ref(k, dst, analysis.OpWrite, rec)
+		w.shadowRule(k, dst, srcs)
 		if !dst.dyn {
 			w.writeRulesPriv(dst.s, false, content, k.priv, k.detail(), k.name)
 			for _, s := range srcs {
@@ -374,6 +375,38 @@ func (w *walker) cp(k *cmd) *flow {
 		}
 	}
 	return out
+}
+
+// shadowRule flags putting a program under a system command's name in a
+// directory that comes first on PATH (/usr/local/bin/ls). dst is the
+// written path, or such a directory with the sources going inside it.
+func (w *walker) shadowRule(k *cmd, dst field, srcs []field) {
+	if dst.dyn {
+		return
+	}
+	d := cleanPath(dst.s)
+	targets := [][2]string{{d, ""}}
+	if len(srcs) == 1 {
+		targets[0][1] = srcs[0].s
+	}
+	for _, b := range frontBinDirs {
+		if d == b {
+			targets = targets[:0]
+			for _, s := range srcs {
+				if !s.dyn {
+					targets = append(targets, [2]string{d + "/" + baseOf(s.s), s.s})
+				}
+			}
+			break
+		}
+	}
+	for _, t := range targets {
+		if name, ok := shadowedCommand(t[0], t[1]); ok {
+			w.add(finding(CodePersistence, w.escalate(k, decision.Confirm),
+				"this puts a program named "+name+" in "+path.Dir(t[0])+", ahead of the system's "+name+" on PATH; install it under another name", k.detail(), riskHigh))
+			return
+		}
+	}
 }
 
 func baseOf(p string) string {
@@ -415,6 +448,7 @@ func (w *walker) mv(k *cmd) *flow {
 	if dst.s == "/dev/null" {
 		return nil
 	}
+	w.shadowRule(k, dst, srcs)
 	if !dst.dyn {
 		w.sensitiveWriteRules(k, dst.s, "mv")
 	}
@@ -434,6 +468,7 @@ func (w *walker) ln(k *cmd) *flow {
 		for _, s := range p.pos {
 			l := field{s: strings.TrimSuffix(t.s, "/") + "/" + baseOf(s.s), dyn: t.dyn || s.dyn}
 			w.ref(k, l, analysis.OpWrite, false)
+			w.shadowRule(k, l, []field{s})
 			if !l.dyn {
 				w.noteLink(l.s, linkDest(l.s, s.s, symbolic))
 			}
@@ -452,6 +487,7 @@ func (w *walker) ln(k *cmd) *flow {
 		link.s = strings.TrimSuffix(link.s, "/") + "/" + baseOf(target.s)
 	}
 	w.ref(k, link, analysis.OpWrite, false)
+	w.shadowRule(k, link, []field{target})
 	if !link.dyn && !target.dyn {
 		w.noteLink(link.s, linkDest(link.s, target.s, symbolic))
 	}
@@ -1260,13 +1296,42 @@ func printfFormat(format string, args []field) string {
 	return b.String()
 }
 
-// history -c clears the history list.
+// history -c clears the shell's in-memory history list. A tool call runs
+// in a non-interactive shell, which keeps no history, so on its own that
+// is a notice; clearing and then writing the empty list over the history
+// file (-c with -w, in one command or later in the line) is a wipe. Deleting or truncating the file is judged
+// as a write to it.
 func (w *walker) history(k *cmd) *flow {
-	for _, a := range k.args[1:] {
-		if strings.HasPrefix(a.s, "-") && !strings.HasPrefix(a.s, "--") && strings.Contains(a.s, "c") {
-			w.add(finding(CodeHistoryWipe, decision.Confirm, "this erases shell history; say why it is needed", k.detail(), riskMedium))
-			return nil
+	clear, write, read := false, false, false
+	var file *field
+	for i, a := range k.args[1:] {
+		switch {
+		case strings.HasPrefix(a.s, "-") && !strings.HasPrefix(a.s, "--") && !a.dyn:
+			clear = clear || strings.Contains(a.s, "c")
+			write = write || strings.ContainsAny(a.s, "wa")
+			read = read || strings.ContainsAny(a.s, "rn")
+		case file == nil && (read || write):
+			file = &k.args[1+i]
 		}
+	}
+	// history -r FILE loads any file into the list, and plain history
+	// prints it: a file read like cat. -w/-a FILE writes the list there.
+	if file != nil {
+		if read {
+			w.ref(k, *file, analysis.OpRead, false)
+			w.sideRead(k, *file, "history -r")
+		} else {
+			w.ref(k, *file, analysis.OpWrite, false)
+		}
+	}
+	switch {
+	case write && (clear || w.facts.historyCleared):
+		w.add(finding(CodeHistoryWipe, decision.Confirm, "this writes a cleared history over the history file; say why it is needed", k.detail(), riskMedium))
+		return nil
+	case clear:
+		w.facts.historyCleared = true
+		w.add(finding(CodeHistoryWipe, decision.Notify, "this clears the shell's history list", k.detail(), riskLow))
+		return nil
 	}
 	return &flow{data: true}
 }

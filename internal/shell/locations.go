@@ -1,6 +1,9 @@
 package shell
 
-import "strings"
+import (
+	"path"
+	"strings"
+)
 
 // loc classifies where a path points, relative to the workspace the
 // command runs in. The analyser does not know the workspace root; a
@@ -234,3 +237,49 @@ func systemWriteTarget(p string) (what string, notify, ok bool) {
 	}
 	return "", false, false
 }
+
+// frontBinDirs are directories that come before the system's own on a
+// usual PATH: a program put there under a system command's name runs
+// instead of it for everyone who types the name.
+var frontBinDirs = []string{"/usr/local/bin", "/usr/local/sbin", "/opt/homebrew/bin", "~/bin", "~/.local/bin"}
+
+// authPrograms ask for passwords or grant rights: a copy in front of them
+// on PATH collects the password or the rights.
+var authPrograms = map[string]bool{"sudo": true, "su": true, "doas": true, "pkexec": true, "run0": true, "login": true, "ssh-add": true, "gpg-agent": true}
+
+// systemBinDirs hold the programs that frontBinDirs can shadow.
+var systemBinDirs = map[string]bool{"/usr/bin": true, "/bin": true, "/usr/sbin": true, "/sbin": true}
+
+// shadowedCommand reports the system command a write to c would shadow:
+// c names a file directly inside a front PATH directory and its name is a
+// command Sentinel knows (shells, the programs in the root capability
+// table). src, when known, is what is put there: a link or copy of the
+// same-named system program is not a shadow.
+func shadowedCommand(c, src string) (string, bool) {
+	name, dir := path.Base(c), path.Dir(c)
+	front := false
+	for _, d := range frontBinDirs {
+		if dir == d {
+			front = true
+			break
+		}
+	}
+	if !front || name == "" {
+		return "", false
+	}
+	key := progKey(name)
+	if _, known := privCaps[key]; !known && !isShellName(key) && !authPrograms[key] {
+		return "", false
+	}
+	if src != "" {
+		if sc := cleanPath(src); path.Base(sc) == name && systemBinDirs[path.Dir(sc)] {
+			return "", false
+		}
+	}
+	return name, true
+}
+
+// ShadowedCommand reports the system command that a file written at p
+// (as the call names it, "~/.local/bin/git" or "/usr/local/bin/ls") would
+// shadow on PATH, for file tools that write programs.
+func ShadowedCommand(p string) (string, bool) { return shadowedCommand(cleanPath(p), "") }

@@ -492,7 +492,9 @@ func TestPersistenceAndSystemWrites(t *testing.T) {
 
 func TestHistoryAndLogs(t *testing.T) {
 	runFindingCases(t, []findingCase{
-		{"history -c", CodeHistoryWipe, decision.Confirm},
+		{"history -c", CodeHistoryWipe, decision.Notify},
+		{"history -c && history -w", CodeHistoryWipe, decision.Confirm},
+		{"history -cw", CodeHistoryWipe, decision.Confirm},
 		{"unset HISTFILE", CodeHistoryWipe, decision.Confirm},
 		{"export HISTFILE=/dev/null", CodeHistoryWipe, decision.Confirm},
 		{"HISTSIZE=0", CodeHistoryWipe, decision.Confirm},

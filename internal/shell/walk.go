@@ -198,6 +198,8 @@ type facts struct {
 	written map[string]string
 	// tcpFD is set when the shell opens a network stream (/dev/tcp, ztcp).
 	tcpFD bool
+	// historyCleared is set after history -c.
+	historyCleared bool
 	// dynExec is set when a command name or an executed string is dynamic.
 	dynExec bool
 	// interactive is set when a shell or a shell-like program runs

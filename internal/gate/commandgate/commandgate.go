@@ -196,10 +196,11 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 			Message: f.Message, Detail: f.Detail,
 			Alternative: alternatives[f.Code],
 		})
-		// A finding the policy made milder no longer speaks for the risk
-		// score either: the score must not ask again for what the
-		// operator chose only to be told about.
-		if act >= f.Action {
+		// Only a finding that itself asks (confirm) or refuses speaks for
+		// the risk score: a notice, native or made milder by the policy,
+		// must not come back through the score as a question the finding
+		// chose not to ask.
+		if act >= decision.Confirm {
 			risk = combine(risk, f.Risk)
 		}
 	}

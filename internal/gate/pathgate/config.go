@@ -65,7 +65,7 @@ type Config struct {
 	SystemExceptions []string
 	// Persistence lists files and directories whose change makes code
 	// run later (shell rc files, autostart, systemd, cron, launchd, the
-	// preload list, /usr/local/bin, boot and package sources) or changes
+	// preload list, boot and package sources) or changes
 	// who may log in and where names resolve: a write there asks
 	// PersistenceAction.
 	Persistence       []string
@@ -182,7 +182,6 @@ func Default() Config {
 			"/etc/cron*", "/etc/cron*/**", "/var/spool/cron/**", "/etc/anacrontab",
 			"/etc/ld.so.preload", "/etc/ld.so.conf", "/etc/ld.so.conf.d/**",
 			"/etc/xdg/autostart/**", "/etc/update-motd.d/**", "/etc/apt/apt.conf.d/**",
-			"/usr/local/bin/**", "/usr/local/sbin/**",
 			// Who may log in, and where names resolve.
 			"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group",
 			"/etc/pam.d/**", "/etc/security/**", "/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/**",

@@ -445,7 +445,10 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 		}
 	}
 
-	if ref.Op == analysis.OpWrite && !c.WriteSensitive {
+	// An empty directory runs nothing: mkdir in a cron or profile tree is
+	// a write outside the workspace, not a planted job (what is later
+	// written into it is judged then).
+	if ref.Op == analysis.OpWrite && !c.WriteSensitive && ref.Command != "mkdir" {
 		if p, ok := g.persistent(sc, t); ok {
 			e.add(CodePersistence, g.cfg.PersistenceAction,
 				decision.Say("changing "+shown+", which runs code at boot, login or on a schedule, or decides who logs in and where names resolve (pattern "+p+")", g.cfg.PersistenceAction, "ask the user to make this change"), detail)

@@ -14,6 +14,7 @@ package riskgate
 import (
 	"context"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -137,6 +138,12 @@ func f2(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
 
 // Baseline dimensions per effect. Impact is 0..3 as in the seed (its
 // examples: "npm test" 0.19, "sudo reboot" 8.5, "rm -rf /home" 9.18).
+// Each effect is calibrated to a band: reads and workspace changes score
+// at most auto even with every name unknown; changes in the user's areas
+// outside the workspace and running a program found there score notify
+// up to an error rate of 0.5 (half the line unknown); deletes in system
+// locations, secrets read or sent, and whole trees removed outside the
+// workspace score confirm. The golden corpus pins one call per band.
 var (
 	dimNone        = decision.Dimensions{Impact: 0.5, Reversibility: 0.95, Sensitivity: 1, ErrorRate: 0}
 	dimRead        = decision.Dimensions{Impact: 0.5, Reversibility: 1, Sensitivity: 1}
@@ -146,11 +153,11 @@ var (
 	dimWriteOut    = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 1.25}
 	dimWriteSys    = decision.Dimensions{Impact: 1, Reversibility: 0.74, Sensitivity: 2}
 	dimDeleteWS    = decision.Dimensions{Impact: 1.5, Reversibility: 0.85, Sensitivity: 1}
-	dimDeleteOut   = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.25}
+	dimDeleteOut   = decision.Dimensions{Impact: 1.5, Reversibility: 0.7, Sensitivity: 1.2}
 	dimDeleteSys   = decision.Dimensions{Impact: 2.5, Reversibility: 0.3, Sensitivity: 2}
 	dimSend        = decision.Dimensions{Impact: 1, Reversibility: 0.5, Sensitivity: 1}
 	dimSendSecret  = decision.Dimensions{Impact: 2.5, Reversibility: 0, Sensitivity: 3}
-	dimExecRemote  = decision.Dimensions{Impact: 1.5, Reversibility: 0.6, Sensitivity: 1.25}
+	dimExecRemote  = decision.Dimensions{Impact: 1.5, Reversibility: 0.65, Sensitivity: 1.2}
 	privilegeBoost = 0.5
 )
 
@@ -176,11 +183,15 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 		}
 		var d decision.Dimensions
 		switch p.Op {
-		case analysis.OpRead, analysis.OpList:
+		case analysis.OpRead:
 			d = dimRead
 			if c.Sensitive {
 				d = dimReadSecret
 			}
+		case analysis.OpList:
+			// A listing shows names, never content: even a sensitive
+			// directory's listing is an ordinary read.
+			d = dimRead
 		case analysis.OpWrite, analysis.OpChmod, analysis.OpExec:
 			switch {
 			case c.Sensitive || c.System:
@@ -201,6 +212,7 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 				d = dimExecRemote
 			}
 		case analysis.OpDelete:
+			treeBoost := 0.5
 			switch {
 			case c.Sensitive || c.System:
 				d = dimDeleteSys
@@ -209,16 +221,26 @@ func (g *Gate) Assess(in *gate.Input) decision.Risk {
 			case c.Temp:
 				d = dimWriteTemp
 			default:
+				// A whole tree of the user's own data outside the
+				// workspace (~/Documents) has no snapshot behind it.
 				d = dimDeleteOut
+				treeBoost = 1
 			}
-			if p.Recursive {
-				d.Impact += 0.5
+			// A recursive delete of a named tree takes everything below
+			// it; one of run-time names picked under a static directory
+			// (find's tests, a pattern such as *.o) takes what the
+			// selection picks, whose uncertainty the error rate carries.
+			if p.Recursive && !selected(p) {
+				d.Impact += treeBoost
 				d.Reversibility *= 0.9
 			}
 		default:
 			d = dimRead
 		}
-		if p.Privileged {
+		// Root adds reach only where the operating system would have
+		// refused the user: system and sensitive locations. In the
+		// user's own areas sudo changes nothing the user could not do.
+		if p.Privileged && (c.System || c.Sensitive) {
 			d.Impact += privilegeBoost
 		}
 		if p.Dynamic {
@@ -292,6 +314,24 @@ func clamp(d decision.Dimensions) decision.Dimensions {
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// selected reports whether a path is a run-time name picked under a
+// static directory: find's {} below its root, or a last element that is a
+// pattern with literal parts ("build/*.o", "/usr/local/bin/npm*"). A bare
+// "*" picks everything and is not a selection.
+func selected(p analysis.PathRef) bool {
+	if !p.Dynamic {
+		return false
+	}
+	dir, leaf := path.Split(p.Path)
+	if dir == "" || strings.ContainsAny(dir, "*?[{") && !strings.HasSuffix(dir, "/{}/") {
+		return false
+	}
+	if leaf == "{}" {
+		return true
+	}
+	return strings.ContainsAny(leaf, "*?[") && strings.Trim(leaf, "*?") != ""
+}
 
 func relative(p string) bool {
 	return p != "" && !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "~") && !strings.Contains(p, "..")
