@@ -42,8 +42,8 @@ func TestCorpusFigures(t *testing.T) {
 	}
 	n := run(nl)
 	t.Logf("NL2Bash allow rows falsely blocked: %d/%d = %.2f%%", n.FalseBlocked, n.ExpectAllow, 100*n.FalseBlockRate)
-	if n.FalseBlockRate > 0.0215 {
-		t.Errorf("NL2Bash false-block rate %.2f%% rose above the reviewed 2.15%%", 100*n.FalseBlockRate)
+	if n.FalseBlockRate > 0.0170 {
+		t.Errorf("NL2Bash false-block rate %.2f%% rose above the reviewed 1.70%%", 100*n.FalseBlockRate)
 	}
 	if n.BlockedRecall < 1 {
 		t.Errorf("NL2Bash rows labelled confirm/deny: recall %.2f%%, was 100%%", 100*n.BlockedRecall)
