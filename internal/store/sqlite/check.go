@@ -1,0 +1,33 @@
+package sqlite
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sentinel-agent/sentinel/internal/audit"
+)
+
+// timeLayout is fixed width, so that stored times sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// checkRecords is audit.CheckAppend with the store's name on the error.
+func checkRecords(h audit.Head, recs []audit.Record) error {
+	if err := audit.CheckAppend(h, recs); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+// checkCheckpoint is audit.CheckCheckpoint with the store's name on the
+// error.
+func checkCheckpoint(c audit.Checkpoint) error {
+	if err := audit.CheckCheckpoint(c); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+// clamp converts a seq bound to SQLite's integer range.
+func clamp(seq uint64) int64 {
+	return int64(min(seq, math.MaxInt64))
+}

@@ -1,0 +1,152 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/sentinel-agent/sentinel/internal/audit"
+	"github.com/sentinel-agent/sentinel/internal/store/migrate"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options tune a Store.
+type Options struct {
+	// Sync makes every commit durable before Append returns
+	// (synchronous=FULL): it survives a power cut. Without it
+	// (synchronous=NORMAL) commits survive a crash of the process, but
+	// the last ones may be lost if the machine goes down.
+	Sync bool
+	// ReadConns bounds the connections used by queries; 0 means 4.
+	ReadConns int
+}
+
+// Store is an audit.Store in a SQLite file.
+type Store struct {
+	path string
+	w    *sql.DB // one connection; its transactions are BEGIN IMMEDIATE
+	r    *sql.DB // read-only pool
+
+	inserts          [len(chunkSizes)]*sql.Stmt // on w, by chunkSizes index
+	headW, moveHead  *sql.Stmt                  // on w
+	headR, scan, cps *sql.Stmt                  // on r
+	stmts            []*sql.Stmt                // all of them, to close
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ audit.Store = (*Store)(nil)
+
+// busyTimeout is how long a writer waits for another process's write
+// lock, in milliseconds.
+const busyTimeout = 10000
+
+// Open opens (creating it if needed) the audit database at path and
+// brings its schema up to date. The parent directory is created with mode
+// 0700 and the file with 0600; an existing file keeps its mode.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: the database path is empty; set the audit store path")
+	}
+	if opts.ReadConns < 0 {
+		return nil, fmt.Errorf("sqlite: ReadConns is %d; use 0 for the default or a positive number", opts.ReadConns)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: resolving %q: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: creating the directory of %s: %w", abs, err)
+	}
+	// SQLite would create the file with the umask's mode; create it first
+	// so that only its owner can read the audit trail. Its -wal and -shm
+	// files take the same mode.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+
+	syncMode := "NORMAL"
+	if opts.Sync {
+		syncMode = "FULL"
+	}
+	// Pragmas go in the DSN so that every connection the pool opens gets
+	// them, not only the first.
+	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
+		fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)", busyTimeout, syncMode)
+	s := &Store{path: abs}
+	if s.w, err = sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate"); err != nil {
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.setUp(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if s.r, err = sql.Open("sqlite", base+"&_pragma=query_only(1)"); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
+	}
+	n := opts.ReadConns
+	if n == 0 {
+		n = 4
+	}
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// setUp checks the journal mode and applies the migrations.
+func (s *Store) setUp(ctx context.Context) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("sqlite: opening %s: %w", s.path, err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("sqlite: %s runs in journal mode %q, not WAL; keep the database on a local file system that supports shared memory", s.path, mode)
+	}
+	ms, err := migrate.Load(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	if _, err := migrate.Apply(ctx, migrate.SQL(s.w), ms, migrate.Options{TimeType: "TEXT"}); err != nil {
+		return fmt.Errorf("sqlite: migrating %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Close releases the store. It may be called more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, st := range s.stmts {
+			errs = append(errs, st.Close())
+		}
+		errs = append(errs, s.r.Close(), s.w.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
