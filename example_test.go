@@ -60,3 +60,27 @@ rules:
 	fmt.Println(d.Action, d.Reasons[0].Code)
 	// Output: confirm rules.no-terraform-apply
 }
+
+// With a DataDir every decision is recorded in a hash-chained, signed audit
+// log; `sentinel audit verify --data-dir DIR` checks it.
+func ExampleOptions_dataDir() {
+	ws, _ := os.MkdirTemp("", "example-")
+	defer os.RemoveAll(ws)
+	data, _ := os.MkdirTemp("", "example-data-")
+	defer os.RemoveAll(data)
+	g, err := sentinel.New(sentinel.Options{Workspace: ws, Home: "/home/dev", DataDir: data})
+	if err != nil {
+		panic(err)
+	}
+	d, _ := g.Check(context.Background(), sentinel.Call{Tool: "exec", Session: "s1",
+		Args: map[string]any{"command": "git push https://user:hunter2hunter2@git.example.com/r.git"}})
+	fmt.Println(d.Action)
+	if err := g.Close(context.Background()); err != nil {
+		panic(err)
+	}
+	fi, _ := os.Stat(data + "/audit.key")
+	fmt.Println("key mode", fi.Mode().Perm())
+	// Output:
+	// notify
+	// key mode -rw-------
+}

@@ -56,6 +56,37 @@ func TestGatesArePure(t *testing.T) {
 	}
 }
 
+// TestStoresBehindInterfaces checks that the audit log and the kernel
+// reach storage only through the interfaces they declare: neither imports
+// a store or a database driver, and the redactor is standard library
+// only.
+func TestStoresBehindInterfaces(t *testing.T) {
+	pkgs := listPackages(t)
+	seen := 0
+	for pkg, imps := range pkgs {
+		base := strings.TrimPrefix(pkg, "github.com/sentinel-agent/sentinel/")
+		switch base {
+		case "internal/audit", "internal/kernel":
+			seen++
+			for _, imp := range imps {
+				if strings.Contains(imp, "/internal/store") || strings.Contains(imp, "sqlite") || strings.Contains(imp, "jackc/pgx") || imp == "database/sql" {
+					t.Errorf("%s imports %s; it must use the Store interface it declares", base, imp)
+				}
+			}
+		case "internal/redact":
+			seen++
+			for _, imp := range imps {
+				if imp != "" && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+					t.Errorf("internal/redact imports %s; it is a standard-library leaf", imp)
+				}
+			}
+		}
+	}
+	if seen != 3 {
+		t.Errorf("found %d of audit, kernel and redact", seen)
+	}
+}
+
 // TestLeavesAreLeaves checks that the leaf data packages import only the
 // standard library and each other.
 func TestLeavesAreLeaves(t *testing.T) {

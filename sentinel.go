@@ -16,12 +16,15 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
 	"github.com/sentinel-agent/sentinel/internal/policy"
 	"github.com/sentinel-agent/sentinel/internal/request"
+	"github.com/sentinel-agent/sentinel/internal/store/sqlite"
 )
 
 // Action is what to do with a call.
@@ -92,11 +95,22 @@ type Options struct {
 	Home string
 	// CacheSize keeps that many decisions for repeated identical calls.
 	CacheSize int
+	// DataDir, when set, records every decision in a tamper-evident audit
+	// log there (SQLite audit.db, checkpoints signed with audit.key, both
+	// created with owner-only permissions). A decision that cannot be
+	// recorded is a Deny. Close the guard to sign the last checkpoint.
+	DataDir string
+	// AuditBatch commits audit events in groups every few milliseconds
+	// instead of before Check returns; a failing store still makes Check
+	// deny.
+	AuditBatch bool
 }
 
 // Guard decides tool calls. It is safe for concurrent use.
 type Guard struct {
-	k *kernel.Kernel
+	k   *kernel.Kernel
+	log *audit.Log
+	st  audit.Store
 }
 
 // New builds a Guard. It compiles the policy and runs every rule's
@@ -109,11 +123,52 @@ func New(opts Options) (*Guard, error) {
 	if opts.Home == "" {
 		opts.Home, _ = os.UserHomeDir()
 	}
-	k, err := kernel.New(p.p, kernel.Options{Workspace: opts.Workspace, Home: opts.Home, CacheSize: opts.CacheSize, TempDir: os.TempDir()})
+	g := &Guard{}
+	var rec kernel.Recorder
+	if opts.DataDir != "" {
+		ctx := context.Background()
+		st, err := sqlite.Open(ctx, filepath.Join(opts.DataDir, "audit.db"), sqlite.Options{Sync: !opts.AuditBatch})
+		if err != nil {
+			return nil, err
+		}
+		key, err := audit.LoadOrCreateKey(filepath.Join(opts.DataDir, audit.KeyFileName))
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		mode := audit.Sync
+		if opts.AuditBatch {
+			mode = audit.Batch
+		}
+		l, err := audit.Open(ctx, st, audit.Options{Mode: mode, Key: key})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		g.log, g.st, rec = l, st, l
+	}
+	k, err := kernel.New(p.p, kernel.Options{Workspace: opts.Workspace, Home: opts.Home, CacheSize: opts.CacheSize,
+		TempDir: os.TempDir(), Recorder: rec})
 	if err != nil {
+		_ = g.Close(context.Background())
 		return nil, err
 	}
-	return &Guard{k: k}, nil
+	g.k = k
+	return g, nil
+}
+
+// Close flushes the audit log, signs its closing checkpoint and closes the
+// store. A guard without a DataDir has nothing to close.
+func (g *Guard) Close(ctx context.Context) error {
+	if g.log == nil {
+		return nil
+	}
+	err := g.log.Close(ctx)
+	if cerr := g.st.Close(); err == nil {
+		err = cerr
+	}
+	g.log = nil
+	return err
 }
 
 // ErrUndecided is returned (wrapped, together with a Deny decision) when

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
 	"github.com/sentinel-agent/sentinel/internal/request"
@@ -115,12 +116,35 @@ type deciding struct {
 	k   *kernel.Kernel
 	raw request.Raw
 	g   guardFlags
+	// log records the decision when check runs with --audit; close it
+	// when done.
+	log *audit.Log
+	st  audit.Store
+}
+
+// close ends the audit log (signing its shutdown checkpoint) and the
+// store.
+func (d *deciding) close(e *env) error {
+	if d.log == nil {
+		return nil
+	}
+	err := d.log.Close(e.ctx)
+	if cerr := d.st.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func setupDecide(e *env, name string, args []string) (*deciding, int) {
 	f := newFlags(name)
 	g := addGuardFlags(f, "workspace directory relative paths resolve against (default: the current directory)")
 	useStdin := f.Bool("stdin", "read the call as JSON {\"tool\":\"…\",\"args\":{…}} from standard input")
+	var record *bool
+	var sf *storeFlags
+	if name == "check" {
+		record = f.Bool("audit", "record the decision in the audit log (the data dir's SQLite, or --store postgres); a call that cannot be recorded is denied")
+		sf = addStoreFlags(f)
+	}
 	pos, err := f.parse(args)
 	if err == errHelp {
 		fmt.Fprintf(e.stdout, "usage: sentinel %s [flags] TOOL [key=value ...]\n       sentinel %s [flags] --stdin\n", name, name)
@@ -137,14 +161,28 @@ func setupDecide(e *env, name string, args []string) (*deciding, int) {
 	if err != nil {
 		return nil, fail(e, "%s: %v", name, err)
 	}
-	k, err := newKernel(*g.policy, *g.workspace, 0)
+	d := &deciding{raw: raw, g: g}
+	var rec kernel.Recorder
+	if record != nil && *record {
+		l, st, err := sf.openLog(e.ctx)
+		if err != nil {
+			// Deciding without the record asked for would run the call
+			// unrecorded: refuse to decide.
+			return nil, fail(e, "%s: the audit log cannot be opened: %v", name, err)
+		}
+		d.log, d.st, rec = l, st, l
+	}
+	k, err := newKernelWith(*g.policy, *g.workspace, 0, rec)
 	if err != nil {
+		_ = d.close(e)
 		return nil, fail(e, "%s: %v", name, err)
 	}
 	if err := checkKnown(k, raw.Tool); err != nil {
+		_ = d.close(e)
 		return nil, fail(e, "%s: %v", name, err)
 	}
-	return &deciding{k: k, raw: raw, g: g}, -1
+	d.k = k
+	return d, -1
 }
 
 func runCheck(e *env, args []string) int {
@@ -153,6 +191,11 @@ func runCheck(e *env, args []string) int {
 		return code
 	}
 	dec := d.k.Decide(e.ctx, d.raw)
+	if err := d.close(e); err != nil && dec.Action != decision.Deny {
+		// The event is committed (Decide returned), but the shutdown
+		// checkpoint is not: say so, keep the decision.
+		fmt.Fprintf(e.stderr, "check: closing the audit log: %v\n", err)
+	}
 	if *d.g.format == "json" {
 		writeJSON(e.stdout, dec)
 	} else {

@@ -56,6 +56,8 @@ func commands() []command {
 		{"risk", "print the risk score of a call: sentinel risk TOOL [key=value ...]", runRisk},
 		{"eval", "measure a policy on labelled calls: sentinel eval [flags] FILE.jsonl ...", runEval},
 		{"policy", "policy lint FILE | policy show", runPolicy},
+		{"audit", "the audit log: audit list|stats|export|verify|prune|rotate-key|public-key [flags]", runAudit},
+		{"stats", "audit log statistics (same as audit stats)", auditStats},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "sentinel", Version); return ExitOK }},
 		{"help", "show this help", nil},
 	}
@@ -221,6 +223,11 @@ func loadPolicy(path string) (*policy.Policy, error) {
 
 // newKernel builds a kernel for a command.
 func newKernel(policyPath, workspace string, cacheSize int) (*kernel.Kernel, error) {
+	return newKernelWith(policyPath, workspace, cacheSize, nil)
+}
+
+// newKernelWith builds a kernel that records its decisions with rec.
+func newKernelWith(policyPath, workspace string, cacheSize int, rec kernel.Recorder) (*kernel.Kernel, error) {
 	p, err := loadPolicy(policyPath)
 	if err != nil {
 		return nil, err
@@ -244,7 +251,7 @@ func newKernel(policyPath, workspace string, cacheSize int) (*kernel.Kernel, err
 			home = r
 		}
 	}
-	return kernel.New(p, kernel.Options{Workspace: workspace, Home: home, CacheSize: cacheSize, TempDir: os.TempDir()})
+	return kernel.New(p, kernel.Options{Workspace: workspace, Home: home, CacheSize: cacheSize, TempDir: os.TempDir(), Recorder: rec})
 }
 
 // exitFor maps an action to the exit code contract.

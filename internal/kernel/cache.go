@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"sync"
 
+	"github.com/sentinel-agent/sentinel/internal/analysis"
 	"github.com/sentinel-agent/sentinel/internal/decision"
 )
 
@@ -19,33 +20,41 @@ type cache struct {
 
 type entry struct {
 	key string
-	d   decision.Decision
+	v   cached
+}
+
+// cached is a decision with what the audit log needs to record a repeat:
+// the call's kind and the (immutable) analysis.
+type cached struct {
+	d    decision.Decision
+	kind string
+	a    *analysis.Analysis
 }
 
 func newCache(n int) *cache {
 	return &cache{max: n, ll: list.New(), byID: make(map[string]*list.Element, n)}
 }
 
-func (c *cache) get(key string) (decision.Decision, bool) {
+func (c *cache) get(key string) (cached, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.byID[key]
 	if !ok {
-		return decision.Decision{}, false
+		return cached{}, false
 	}
 	c.ll.MoveToFront(e)
-	return e.Value.(*entry).d, true
+	return e.Value.(*entry).v, true
 }
 
-func (c *cache) put(key string, d decision.Decision) {
+func (c *cache) put(key string, v cached) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.byID[key]; ok {
-		e.Value.(*entry).d = d
+		e.Value.(*entry).v = v
 		c.ll.MoveToFront(e)
 		return
 	}
-	c.byID[key] = c.ll.PushFront(&entry{key: key, d: d})
+	c.byID[key] = c.ll.PushFront(&entry{key: key, v: v})
 	for c.ll.Len() > c.max {
 		last := c.ll.Back()
 		c.ll.Remove(last)

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/sentinel-agent/sentinel/internal/analysis"
+	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/gate"
 	"github.com/sentinel-agent/sentinel/internal/gate/egressgate"
@@ -56,7 +57,20 @@ type Options struct {
 	TempDir string
 	// Shell bounds the shell analyser.
 	Shell shell.Options
+	// Recorder, when set, records every decision (not explanations) in
+	// the audit log. A decision it cannot record is denied: nothing runs
+	// unrecorded.
+	Recorder Recorder
 }
+
+// Recorder keeps the audit record of decisions; *audit.Log is one.
+type Recorder interface {
+	Record(ctx context.Context, ev audit.Event) error
+}
+
+// CodeAuditUnavailable is the reason code of a call denied because the
+// audit log could not record it.
+const CodeAuditUnavailable = "audit.unavailable"
 
 // Kernel decides tool calls. It is safe for concurrent use.
 type Kernel struct {
@@ -164,9 +178,25 @@ type Trace struct {
 	Results  []gate.Result
 }
 
-// Decide decides one call.
+// Decide decides one call and, with a Recorder, records it.
 func (k *Kernel) Decide(ctx context.Context, raw request.Raw) decision.Decision {
-	d, _ := k.decide(ctx, raw, false)
+	d, tr := k.decide(ctx, raw, false)
+	if k.opts.Recorder == nil {
+		return d
+	}
+	var kind string
+	var a *analysis.Analysis
+	if tr != nil {
+		if tr.Call != nil {
+			kind = string(tr.Call.Kind)
+		}
+		a = tr.Analysis
+	}
+	if err := k.opts.Recorder.Record(ctx, audit.DecisionEvent(raw, kind, a, d)); err != nil {
+		return denyDecision(d.PolicyRevision, d.DecisionID, decision.Reason{Gate: "kernel", Code: CodeAuditUnavailable, Action: decision.Deny,
+			Message: "the audit log could not record this call, so it is refused; check the data dir or the database",
+			Detail:  err.Error()})
+	}
 	return d
 }
 
@@ -198,8 +228,11 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 	}
 	id := "d_" + key[:20]
 	if !trace && k.cache != nil {
-		if cd, ok := k.cache.get(key); ok {
-			return cd, nil
+		if cv, ok := k.cache.get(key); ok {
+			if k.opts.Recorder != nil {
+				return cv.d, &Trace{Call: &request.ToolCall{Kind: request.Kind(cv.kind)}, Analysis: cv.a}
+			}
+			return cv.d, nil
 		}
 	}
 	// The policy's timeout is checked when the gates are done rather than
@@ -236,10 +269,12 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 			Message: "the decision did not finish in time; the call is refused"}}, d.Reasons...)
 	}
 	if k.cache != nil && d.Action == action {
-		k.cache.put(key, d)
+		k.cache.put(key, cached{d: d, kind: string(in.Call.Kind), a: in.Analysis})
 	}
 	if trace {
 		tr = &Trace{Call: in.Call, Analysis: in.Analysis, Env: in.Env, Results: results}
+	} else if k.opts.Recorder != nil {
+		tr = &Trace{Call: in.Call, Analysis: in.Analysis}
 	}
 	return d, tr
 }
