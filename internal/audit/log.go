@@ -149,7 +149,7 @@ func (l *Log) Record(ctx context.Context, ev Event) error {
 	} else {
 		var err error
 		if t, err = ParseTime(ev.Time); err != nil {
-			return err
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
 	}
 	if ev.Type == "" {
@@ -296,9 +296,19 @@ func (l *Log) checkpoint(ctx context.Context, reason string, force bool) error {
 	if l.opts.Key == nil {
 		return nil
 	}
-	h, err := l.store.Head(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	// A forced checkpoint (close, on demand) signs the chain's true head,
+	// which other writers may have moved; an interval one signs the head
+	// this log's last commit made, a point of the chain all the same.
+	var h Head
+	if force {
+		var err error
+		if h, err = l.store.Head(ctx); err != nil {
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+	} else {
+		l.mu.Lock()
+		h = l.head
+		l.mu.Unlock()
 	}
 	l.mu.Lock()
 	if h.Seq == 0 || !force && h.Seq < l.lastCk+l.opts.CheckpointEvery {
