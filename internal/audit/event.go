@@ -155,13 +155,11 @@ func Canonical(e *Event) ([]byte, error) {
 		}
 		c.Args = a
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&c); err != nil {
+	b, err := encodeCompact(&c)
+	if err != nil {
 		return nil, fmt.Errorf("audit: encoding event: %w", err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return b, nil
 }
 
 // canonicalJSON re-encodes a JSON value with sorted object keys, compact,
@@ -176,13 +174,7 @@ func canonicalJSON(raw []byte) ([]byte, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("trailing data after the JSON value")
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return encodeCompact(v)
 }
 
 // ComputeHash returns the hash e must carry: SHA-256 over the canonical
@@ -352,17 +344,26 @@ func isHex(b []byte) bool {
 	return true
 }
 
+// decodeStrict decodes exactly one JSON value into v, refusing unknown
+// fields and trailing data; what names v in errors.
+func decodeStrict(b []byte, v any, what string) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("audit: not %s: %w", what, err)
+	}
+	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
+		return fmt.Errorf("audit: not %s: %d bytes of trailing data", what, len(rest))
+	}
+	return nil
+}
+
 // Decode reads an event from its canonical encoding, refusing unknown
 // fields and newer versions.
 func Decode(b []byte) (*Event, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var e Event
-	if err := dec.Decode(&e); err != nil {
-		return nil, fmt.Errorf("audit: not an event: %w", err)
-	}
-	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
-		return nil, fmt.Errorf("audit: not an event: %d bytes of trailing data", len(rest))
+	if err := decodeStrict(b, &e, "an event"); err != nil {
+		return nil, err
 	}
 	if e.V < 1 || e.V > Version {
 		return nil, fmt.Errorf("audit: event version %d is not supported (this build reads 1..%d)", e.V, Version)

@@ -63,14 +63,9 @@ func (c *CheckpointBody) Encode() ([]byte, error) { return encodeCompact(c) }
 
 // DecodeCheckpoint reads a checkpoint encoding.
 func DecodeCheckpoint(b []byte) (*CheckpointBody, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var c CheckpointBody
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("audit: not a checkpoint: %w", err)
-	}
-	if rest := bytes.TrimSpace(b[dec.InputOffset():]); len(rest) > 0 {
-		return nil, fmt.Errorf("audit: not a checkpoint: %d bytes of trailing data", len(rest))
+	if err := decodeStrict(b, &c, "a checkpoint"); err != nil {
+		return nil, err
 	}
 	if c.Type != "checkpoint" {
 		return nil, fmt.Errorf("audit: not a checkpoint (type %q)", c.Type)
@@ -175,37 +170,47 @@ const KeyFileName = "audit.key"
 // LoadOrCreateKey reads the signing key at path, creating it (mode 0600,
 // its directory 0700) when it does not exist. An existing key file that
 // others can read is refused: whoever reads it can forge checkpoints.
+// Creation is atomic: the key is written to a temporary file and linked
+// into place, so a process racing to create it reads either nothing or a
+// whole key.
 func LoadOrCreateKey(path string) (*Key, error) {
-	_, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		k, err := NewKey()
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("audit: reading the signing key: %w", err)
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("audit: creating the key's directory: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		return LoadKey(path)
+	}
+	k, err := NewKey()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("audit: creating the key's directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".audit-key-*")
+	if err != nil {
+		return nil, fmt.Errorf("audit: creating the signing key in %s: %w", dir, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(k.MarshalPrivate())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: writing the signing key %s: %w", path, err)
+	}
+	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return LoadKey(path) // another process made it first
 		}
-		if err != nil {
-			return nil, fmt.Errorf("audit: creating the signing key %s: %w", path, err)
-		}
-		if _, err := f.Write(k.MarshalPrivate()); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("audit: writing the signing key %s: %w", path, err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("audit: writing the signing key %s: %w", path, err)
-		}
-		return k, f.Close()
+		return nil, fmt.Errorf("audit: installing the signing key %s: %w", path, err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("audit: reading the signing key: %w", err)
-	}
-	return LoadKey(path)
+	return k, nil
 }
 
 // LoadKey reads an existing signing key file, refusing one that is group-

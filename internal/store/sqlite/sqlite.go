@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/store/migrate"
@@ -95,7 +97,25 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.w.SetMaxIdleConns(1)
 	s.w.SetConnMaxLifetime(0)
 	s.w.SetConnMaxIdleTime(0)
-	if err := s.setUp(ctx); err != nil {
+	// Switching a new file to WAL takes an exclusive lock without waiting
+	// on the busy handler, so processes opening the same new database at
+	// once can see SQLITE_BUSY here: retry within the busy timeout.
+	deadline := time.Now().Add(busyTimeout * time.Millisecond)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err = s.setUp(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			err = fmt.Errorf("sqlite: opening %s: %w", abs, ctx.Err())
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
 		s.w.Close()
 		return nil, err
 	}
@@ -114,6 +134,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// isBusy reports SQLite's "database is locked".
+func isBusy(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "SQLITE_BUSY") || strings.Contains(m, "database is locked")
 }
 
 // setUp checks the journal mode and applies the migrations.
