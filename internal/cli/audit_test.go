@@ -125,3 +125,9 @@ func TestAuditFailsClosed(t *testing.T) {
 	_ = os.Chmod(filepath.Join(dir, "audit.key"), 0o644)
 	run{args: []string{"check", "--audit", "--data-dir", dir, "exec", "command=ls"}, code: ExitError, stderr: []string{"chmod 600"}}.do(t)
 }
+
+func TestDataDirImpliesAudit(t *testing.T) {
+	dir := t.TempDir()
+	run{args: []string{"check", "--data-dir", dir, "--workspace", t.TempDir(), "exec", "command=ls"}, code: ExitOK}.do(t)
+	run{args: []string{"audit", "verify", "--data-dir", dir}, code: ExitOK, stdout: []string{"intact: 1 events"}}.do(t)
+}

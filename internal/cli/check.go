@@ -142,7 +142,7 @@ func setupDecide(e *env, name string, args []string) (*deciding, int) {
 	var record *bool
 	var sf *storeFlags
 	if name == "check" {
-		record = f.Bool("audit", "record the decision in the audit log (the data dir's SQLite, or --store postgres); a call that cannot be recorded is denied")
+		record = f.Bool("audit", "record the decision in the audit log (the data dir's SQLite, or --store postgres; implied by --data-dir and --store); a call that cannot be recorded is denied")
 		sf = addStoreFlags(f)
 	}
 	pos, err := f.parse(args)
@@ -163,7 +163,7 @@ func setupDecide(e *env, name string, args []string) (*deciding, int) {
 	}
 	d := &deciding{raw: raw, g: g}
 	var rec kernel.Recorder
-	if record != nil && *record {
+	if record != nil && (*record || *sf.dataDir != "" || *sf.kind != "") {
 		l, st, err := sf.openLog(e.ctx)
 		if err != nil {
 			// Deciding without the record asked for would run the call
@@ -191,7 +191,7 @@ func runCheck(e *env, args []string) int {
 		return code
 	}
 	dec := d.k.Decide(e.ctx, d.raw)
-	if err := d.close(e); err != nil && dec.Action != decision.Deny {
+	if err := d.close(e); err != nil {
 		// The event is committed (Decide returned), but the shutdown
 		// checkpoint is not: say so, keep the decision.
 		fmt.Fprintf(e.stderr, "check: closing the audit log: %v\n", err)
