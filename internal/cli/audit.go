@@ -481,8 +481,8 @@ func auditVerify(e *env, args []string) int {
 		}
 		writeJSON(e.stdout, out)
 	} else if rep.OK() {
-		fmt.Fprintf(e.stdout, "intact: %d events (#%d to #%d), %d checkpoints, signed up to #%d by %s\n",
-			rep.Events, rep.First, rep.Last, rep.Checkpoints, rep.SignedUpTo, strings.Join(rep.Keys, ", "))
+		fmt.Fprintf(e.stdout, "intact: %s (#%d to #%d), %s, signed up to #%d by %s\n",
+			plural(rep.Events, "event"), rep.First, rep.Last, plural(uint64(rep.Checkpoints), "checkpoint"), rep.SignedUpTo, strings.Join(rep.Keys, ", "))
 		if rep.SignedUpTo < rep.Last {
 			fmt.Fprintf(e.stdout, "note: events after #%d are chained but not yet covered by a signed checkpoint\n", rep.SignedUpTo)
 		}
@@ -585,6 +585,14 @@ func auditPublicKey(e *env, args []string) int {
 	}
 	_, _ = e.stdout.Write(audit.MarshalPublic(k.Public()))
 	return ExitOK
+}
+
+// plural renders "1 event", "2 events".
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatUint(n, 10) + " " + noun + "s"
 }
 
 // flagErr prints help or a flag error.

@@ -129,5 +129,5 @@ func TestAuditFailsClosed(t *testing.T) {
 func TestDataDirImpliesAudit(t *testing.T) {
 	dir := t.TempDir()
 	run{args: []string{"check", "--data-dir", dir, "--workspace", t.TempDir(), "exec", "command=ls"}, code: ExitOK}.do(t)
-	run{args: []string{"audit", "verify", "--data-dir", dir}, code: ExitOK, stdout: []string{"intact: 1 events"}}.do(t)
+	run{args: []string{"audit", "verify", "--data-dir", dir}, code: ExitOK, stdout: []string{"intact: 1 event (#1 to #1), 1 checkpoint"}}.do(t)
 }
