@@ -564,3 +564,48 @@ func TestFullQueueWaitsThenRecords(t *testing.T) {
 		t.Fatalf("refused after %v without waiting for room", waited)
 	}
 }
+
+// TestUnsignedTailIsBounded: an attacker who rewrites the chain after some
+// point and drops the checkpoints that would show it leaves a long
+// unsigned tail; a verifier told how long a tail to accept catches it.
+func TestUnsignedTailIsBounded(t *testing.T) {
+	s := newMemStore()
+	key := mustKey(t)
+	fill(t, s, key, 30, 10)
+	// Rewrite events 11..30, re-hash them and drop checkpoints 20 and 30.
+	prev := s.recs[9].Hash
+	for i := 10; i < len(s.recs); i++ {
+		e, _ := Decode(s.recs[i].Body)
+		e.Agent = "rewritten"
+		body, _ := e.Seal(e.Seq, prev)
+		s.recs[i].Body, s.recs[i].Hash, s.recs[i].PrevHash = body, e.Hash, prev
+		prev = e.Hash
+	}
+	delete(s.cks, 20)
+	delete(s.cks, 30)
+	ctx := context.Background()
+	rep, err := VerifyStore(ctx, s, key.Public())
+	if err != nil || !rep.OK() || rep.SignedUpTo != 10 {
+		t.Fatalf("without a limit the rewrite is only visible as an unsigned tail: %+v %v", rep, err)
+	}
+	rep, _ = VerifyStoreWith(ctx, s, NewVerifier(key.Public()).LimitUnsigned(15))
+	if rep.OK() || rep.Problem.Kind != ProblemUnsigned || rep.Problem.Seq != 11 {
+		t.Fatalf("a 20-event unsigned tail passed a limit of 15: %+v", rep.Problem)
+	}
+	// A tail within the limit (the writer simply has not signed yet) is fine.
+	rep, _ = VerifyStoreWith(ctx, s, NewVerifier(key.Public()).LimitUnsigned(20))
+	if !rep.OK() {
+		t.Fatalf("a 20-event tail failed a limit of 20: %v", rep.Problem)
+	}
+	// The same holds for an export with every checkpoint removed.
+	var kept [][]byte
+	for _, l := range bytes.Split(bytes.TrimSpace(export(t, s)), []byte("\n")) {
+		if !bytes.Contains(l, []byte(`"type":"checkpoint"`)) {
+			kept = append(kept, l)
+		}
+	}
+	rep, _ = VerifyFileWith(bytes.NewReader(bytes.Join(kept, []byte("\n"))), NewVerifier(key.Public()).LimitUnsigned(15))
+	if rep.OK() || rep.Problem.Kind != ProblemUnsigned || rep.Problem.Seq != 1 {
+		t.Fatalf("an export stripped of its checkpoints verified: %+v", rep.Problem)
+	}
+}

@@ -81,7 +81,12 @@ const maxLine = 8 << 20
 
 // VerifyFile checks an exported JSON Lines file.
 func VerifyFile(r io.Reader, trusted ...ed25519.PublicKey) (Report, error) {
-	v := NewVerifier(trusted...)
+	return VerifyFileWith(r, NewVerifier(trusted...))
+}
+
+// VerifyFileWith checks an exported JSON Lines file with a configured
+// verifier.
+func VerifyFileWith(r io.Reader, v *Verifier) (Report, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	line := 0

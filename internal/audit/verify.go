@@ -25,6 +25,10 @@ const (
 	ProblemBadSignature = "bad signature"
 	// ProblemMalformed: a line or row is not an event or a checkpoint.
 	ProblemMalformed = "malformed"
+	// ProblemUnsigned: more events follow the last trusted checkpoint than
+	// the verifier was told to accept. Unsigned events could have been
+	// rewritten (and the checkpoints after them dropped) without a trace.
+	ProblemUnsigned = "unsigned"
 )
 
 // Problem is the first thing wrong with a chain.
@@ -77,6 +81,9 @@ func (r *Report) OK() bool { return r.Problem == nil }
 type Verifier struct {
 	trusted map[string]ed25519.PublicKey
 	checked bool
+	// maxUnsigned, when not zero, bounds the events after the last
+	// trusted checkpoint.
+	maxUnsigned uint64
 
 	rep      Report
 	started  bool
@@ -104,6 +111,15 @@ func NewVerifier(trusted ...ed25519.PublicKey) *Verifier {
 	}
 	v.checked = len(trusted) > 0
 	v.rep.SignaturesChecked = v.checked
+	return v
+}
+
+// LimitUnsigned makes a chain whose last n+1 or more events are not
+// covered by a trusted checkpoint a problem. A writer signs every N events
+// and on close, so a longer unsigned tail means checkpoints are missing;
+// n = 0 sets no limit.
+func (v *Verifier) LimitUnsigned(n uint64) *Verifier {
+	v.maxUnsigned = n
 	return v
 }
 
@@ -309,6 +325,11 @@ func (v *Verifier) Finish() Report {
 				break
 			}
 		}
+		if signed := max(v.rep.SignedUpTo, v.rep.First-min(v.rep.First, 1)); !v.Done() && v.checked && v.maxUnsigned > 0 &&
+			v.rep.Events > 0 && v.rep.Last-signed > v.maxUnsigned {
+			v.fail(&Problem{Kind: ProblemUnsigned, Seq: signed + 1,
+				Detail: fmt.Sprintf("%d events from here on are covered by no trusted checkpoint (at most %d accepted); checkpoints are missing or the log stopped signing", v.rep.Last-signed, v.maxUnsigned)})
+		}
 	}
 	r := v.rep
 	for id := range v.trusted {
@@ -320,11 +341,16 @@ func (v *Verifier) Finish() Report {
 
 // VerifyStore checks the whole chain in a store.
 func VerifyStore(ctx context.Context, s Store, trusted ...ed25519.PublicKey) (Report, error) {
+	return VerifyStoreWith(ctx, s, NewVerifier(trusted...))
+}
+
+// VerifyStoreWith checks the whole chain in a store with a configured
+// verifier.
+func VerifyStoreWith(ctx context.Context, s Store, v *Verifier) (Report, error) {
 	cks, err := s.Checkpoints(ctx, 0)
 	if err != nil {
 		return Report{}, err
 	}
-	v := NewVerifier(trusted...)
 	i := 0
 	err = s.Scan(ctx, 0, func(r Record) error {
 		// Checkpoints for events before this one (an anchor, or the

@@ -420,8 +420,13 @@ func auditVerify(e *env, args []string) int {
 	file := f.String("file", "", "verify this exported JSON Lines file instead of the store")
 	pubFile := f.String("public-key", "", "the public key to trust (a file with \"ed25519:BASE64\"); default: the data dir's signing key")
 	format := f.String("format", "text", "text or json")
+	maxUnsigned := f.String("max-unsigned", "2000", "fail when more events than this follow the last trusted checkpoint (the log signs every 1000 and on close; 0: no limit)")
 	if _, err := f.parse(args); err != nil {
 		return flagErr(e, f, "audit verify", err)
+	}
+	limit, err := strconv.ParseUint(*maxUnsigned, 10, 64)
+	if err != nil {
+		return fail(e, "audit verify: --max-unsigned %q is not a number", *maxUnsigned)
 	}
 	var trusted []ed25519.PublicKey
 	switch {
@@ -452,21 +457,21 @@ func auditVerify(e *env, args []string) int {
 			trusted = append(trusted, ok.Public())
 		}
 	}
+	v := audit.NewVerifier(trusted...).LimitUnsigned(limit)
 	var rep audit.Report
-	var err error
 	if *file != "" {
 		fh, ferr := os.Open(*file)
 		if ferr != nil {
 			return fail(e, "audit verify: %v", ferr)
 		}
-		rep, err = audit.VerifyFile(fh, trusted...)
+		rep, err = audit.VerifyFileWith(fh, v)
 		fh.Close()
 	} else {
 		st, oerr := sf.open(e.ctx, false)
 		if oerr != nil {
 			return fail(e, "audit verify: %v", oerr)
 		}
-		rep, err = audit.VerifyStore(e.ctx, st, trusted...)
+		rep, err = audit.VerifyStoreWith(e.ctx, st, v)
 		st.Close()
 	}
 	if err != nil {

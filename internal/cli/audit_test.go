@@ -81,6 +81,20 @@ func TestAuditCommands(t *testing.T) {
 	}
 	db.Close()
 	run{args: []string{"audit", "verify", dd, "--format", "json"}, code: ExitBroken, stdout: []string{`"kind":"changed"`, `"seq":2`}}.do(t)
+
+	// An export stripped of its checkpoints is refused by default once its
+	// unsigned run is longer than --max-unsigned.
+	var kept []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if !strings.Contains(l, `"type":"checkpoint"`) {
+			kept = append(kept, l)
+		}
+	}
+	stripped := filepath.Join(t.TempDir(), "stripped.jsonl")
+	_ = os.WriteFile(stripped, []byte(strings.Join(kept, "\n")+"\n"), 0o600)
+	run{args: []string{"audit", "verify", "--file", stripped, "--public-key", pub, "--max-unsigned", "3"}, code: ExitBroken,
+		stdout: []string{"unsigned", "4 events"}}.do(t)
+	run{args: []string{"audit", "verify", "--file", stripped, "--public-key", pub, "--max-unsigned", "x"}, code: ExitError}.do(t)
 }
 
 func TestAuditPruneAndRotate(t *testing.T) {
