@@ -181,6 +181,12 @@ func TestApplyConcurrentMigrators(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	ms := mustLoad(t, twoSteps)
 	const migrators = 6
+	// The database exists in WAL mode before the migrators start, as
+	// sqlite.Open leaves it: switching a new file to WAL does not wait on
+	// the busy handler, and sqlite.Open retries that step itself.
+	if _, err := openSQLite(t, path).Exec("PRAGMA journal_mode=WAL"); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	counts := make([]int, migrators)
 	errs := make([]error, migrators)
