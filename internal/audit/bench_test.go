@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sentinel-agent/sentinel/internal/audit"
+	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/store/postgres"
 	"github.com/sentinel-agent/sentinel/internal/store/sqlite"
 )
@@ -49,7 +50,9 @@ func benchLog(b *testing.B, mode audit.Mode, sync bool) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		if err := l.Record(ctx, evs[i%len(evs)]); err != nil {
+		ev := evs[i%len(evs)]
+		ev.DecisionID = decision.NewID() // as the kernel gives every decision
+		if err := l.Record(ctx, ev); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -103,7 +106,7 @@ func BenchmarkLogSync8(b *testing.B) {
 }
 
 // BenchmarkRawSQLiteInsert is the baseline: the same rows (columns and a
-// body of the same size) inserted with database/sql and modernc.org/sqlite
+// body of the same size, a fresh decision ID each) inserted with database/sql and modernc.org/sqlite
 // in WAL mode, 1000 per transaction, no chain.
 func BenchmarkRawSQLiteInsert(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "raw.db")
@@ -137,7 +140,7 @@ func BenchmarkRawSQLiteInsert(b *testing.B) {
 			b.Fatal(err)
 		}
 		for j := 0; j < 1000 && i < b.N; j, i = j+1, i+1 {
-			if _, err := stmt.Exec(i+1, ev.Hash, ev.PrevHash, ev.Time, ev.ID, ev.Type, ev.DecisionID, ev.Session, ev.Agent,
+			if _, err := stmt.Exec(i+1, ev.Hash, ev.PrevHash, ev.Time, ev.ID, ev.Type, decision.NewID(), ev.Session, ev.Agent,
 				ev.Tool, ev.Kind, "allow", 0.03, "", body); err != nil {
 				b.Fatal(err)
 			}

@@ -23,6 +23,8 @@ const (
 	// stage writes a new event naming the decision rather than changing
 	// the old one.
 	TypeOutcome = "outcome"
+	// TypeSession marks a session's end (Session names it).
+	TypeSession = "session"
 )
 
 // Event is one audit record, shaped on OPA's decision-log event. Its

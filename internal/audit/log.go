@@ -58,6 +58,9 @@ type Options struct {
 	Now func() time.Time
 	// Alert is told about store failures in BufferAlert mode.
 	Alert func(error)
+	// OnCommit, when set, is told about every commit the writer makes:
+	// how many events, how long the store took, and its error.
+	OnCommit func(events int, took time.Duration, err error)
 }
 
 // ErrUnavailable wraps every error that means the event was not recorded.
@@ -77,6 +80,7 @@ type Log struct {
 	flushNow bool   // a Flush is waiting: commit without waiting for Window
 	done     uint64 // events committed (or failed, for sync items)
 	lastCk   uint64
+	commits  uint64
 	head     Head
 	wake     chan struct{}
 	stopped  chan struct{}
@@ -184,7 +188,12 @@ func (l *Log) Record(ctx context.Context, ev Event) error {
 	l.queued++
 	it.tick = l.queued
 	l.queue = append(l.queue, it)
-	l.signalLocked()
+	// In batch mode the writer needs waking only to start a window (the
+	// first event) or to end one early (a full batch); waking it for
+	// every event made it re-check the queue once per event.
+	if l.opts.Mode == Sync || len(l.queue) == 1 || len(l.queue) >= l.opts.BatchMax {
+		l.signalLocked()
+	}
 	l.mu.Unlock()
 	if it.ack == nil {
 		return nil
@@ -259,6 +268,38 @@ func (l *Log) signalLocked() {
 	case l.wake <- struct{}{}:
 	default:
 	}
+}
+
+// Err returns why the log refuses events right now: it is closed, or (in
+// batch mode) its last commit failed. nil means it accepts them.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return fmt.Errorf("%w: the log is closed", ErrUnavailable)
+	case l.failed != nil:
+		return fmt.Errorf("%w: the store failed: %v", ErrUnavailable, l.failed)
+	}
+	return nil
+}
+
+// LogStats is a snapshot of the writer's progress.
+type LogStats struct {
+	// Queued counts events ever accepted; Done those committed (or
+	// answered with an error, in sync mode). Waiting is what is queued
+	// now: the log's lag in events.
+	Queued, Done uint64
+	Waiting      int
+	Commits      uint64
+	Failing      bool
+}
+
+// Stats returns the writer's counters.
+func (l *Log) Stats() LogStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return LogStats{Queued: l.queued, Done: l.done, Waiting: len(l.queue), Commits: l.commits, Failing: l.failed != nil}
 }
 
 // Head returns the end of the chain as this log last wrote or saw it.
@@ -357,8 +398,13 @@ func (l *Log) run() {
 			}
 			batch := append([]item(nil), l.queue[:n]...)
 			l.mu.Unlock()
+			start := time.Now()
 			err := l.commit(batch)
+			if l.opts.OnCommit != nil {
+				l.opts.OnCommit(len(batch), time.Since(start), err)
+			}
 			l.mu.Lock()
+			l.commits++
 			if err == nil || l.opts.Mode == Sync {
 				// A failed sync batch is answered with the error; a failed
 				// batch-mode batch stays queued and is retried.

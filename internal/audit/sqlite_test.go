@@ -31,9 +31,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// event returns the i-th event of a writer: a decision as the kernel
+// records one, with a fresh decision ID.
 func event(i int, who string) audit.Event {
 	return audit.Event{
-		Type: audit.TypeDecision, DecisionID: fmt.Sprintf("d_%s_%d", who, i), Session: "s-" + who, Agent: "agent-" + who,
+		Type: audit.TypeDecision, DecisionID: decision.NewID(), Session: "s-" + who, Agent: "agent-" + who,
 		Tool: "Bash", Kind: "exec",
 		Args: json.RawMessage(fmt.Sprintf(`{"command":"git status && go test ./... -run TestCase%d","description":"run the tests of the package before committing the change"}`, i)),
 		Decision: &audit.Decision{Action: "allow", Risk: audit.Risk{Score: 0.03, Impact: 0.5, Reversibility: 0.95, Sensitivity: 1},

@@ -3,6 +3,7 @@ package decision
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 func TestOrderAndParse(t *testing.T) {
@@ -80,5 +81,31 @@ func TestSay(t *testing.T) {
 		if got := Say("reading .env", tt.a, "ask the user"); got != tt.want {
 			t.Errorf("Say(%s) = %q, want %q", tt.a, got, tt.want)
 		}
+	}
+}
+
+func TestNewID(t *testing.T) {
+	seen := map[string]bool{}
+	prev := ""
+	for range 10000 {
+		id := NewID()
+		if len(id) != IDLen || id[:2] != "d_" {
+			t.Fatalf("id %q: want %d characters starting d_", id, IDLen)
+		}
+		if seen[id] {
+			t.Fatalf("id %q repeats", id)
+		}
+		seen[id] = true
+		// Within one millisecond the counter orders them; a later
+		// millisecond sorts later whatever the counter says.
+		if id[:14] < prev[:min(14, len(prev))] {
+			t.Fatalf("id %q sorts before the earlier %q", id, prev)
+		}
+		prev = id
+	}
+	t0 := time.UnixMilli(1_800_000_000_000)
+	a, b := newID(t0), newID(t0.Add(time.Millisecond))
+	if a[:14] != "d_01a3185c5000" || b <= a {
+		t.Fatalf("ids %q, %q: want the time in hex first and the later one sorting later", a, b)
 	}
 }

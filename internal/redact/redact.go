@@ -112,19 +112,58 @@ var builtinSet = sync.OnceValue(func() *ruleSet {
 	return rs
 })
 
-// compiled is a rule prepared for matching.
+// compiled is a rule prepared for matching. Its regular expressions are
+// compiled when the rule's keywords first occur in a text: a process that
+// redacts once (a hook) would otherwise pay for compiling every rule's three
+// expressions, about 15 ms, to use a few. compile has already parsed the
+// pattern, so the deferred compilation cannot fail on its syntax.
 type compiled struct {
 	*rule
-	scanRe *regexp.Regexp // the pattern, unanchored
-	re     *regexp.Regexp // ^(?:pattern), for an attempt at the start of the input
-	reCtx  *regexp.Regexp // ^[\s\S](?:pattern), run from one byte before the start so \b sees its left neighbour
-	back   [256]bool
+	once sync.Once
+	rx   *ruleRegexps
+	back [256]bool
 	// runBytes is rule.run as a set.
 	runBytes [256]bool
 	window   int
 	// prefix is the literal an anchored match must start with; checking
 	// it first skips attempts at keywords of the wrong case.
 	prefix string
+}
+
+// ruleRegexps are a rule's compiled expressions.
+type ruleRegexps struct {
+	scanRe *regexp.Regexp // the pattern, unanchored
+	re     *regexp.Regexp // ^(?:pattern), for an attempt at the start of the input
+	reCtx  *regexp.Regexp // ^[\s\S](?:pattern), run from one byte before the start so \b sees its left neighbour
+}
+
+// regexps returns the rule's expressions, compiling them on first use.
+func (c *compiled) regexps() *ruleRegexps {
+	c.once.Do(func() { c.rx = mustRegexps(c.pattern) })
+	return c.rx
+}
+
+func mustRegexps(pattern string) *ruleRegexps {
+	rx, err := compileRegexps(pattern)
+	if err != nil {
+		panic(err) // compile parsed the pattern; TestBuiltinRegexpsCompile compiles them all
+	}
+	return rx
+}
+
+func compileRegexps(pattern string) (*ruleRegexps, error) {
+	var rx ruleRegexps
+	var err error
+	if rx.scanRe, err = regexp.Compile(pattern); err != nil {
+		return nil, err
+	}
+	if rx.re, err = regexp.Compile(`^(?:` + pattern + `)`); err != nil {
+		return nil, err
+	}
+	if rx.reCtx, err = regexp.Compile(`^[\s\S](?:` + pattern + `)`); err != nil {
+		return nil, err
+	}
+	return &rx, nil
 }
 
 // An anchored attempt reads a window of the input (the regexp package's
@@ -150,7 +189,7 @@ const (
 // ruleSet is an immutable, compiled set of rules; it is safe for concurrent
 // use.
 type ruleSet struct {
-	rules []compiled
+	rules []*compiled
 	pre   *prefilter
 	ids   map[string]bool // rule ids and SecretField: the placeholders it writes
 }
@@ -181,17 +220,8 @@ func compile(rules []rule) (*ruleSet, error) {
 				errs = append(errs, fmt.Sprintf("rule %q: keyword %q must be lower-case and at least 2 bytes", r.id, k))
 			}
 		}
-		c := compiled{rule: r}
+		c := &compiled{rule: r}
 		parsed, err := syntax.Parse(r.pattern, syntax.Perl)
-		if err == nil {
-			c.scanRe, err = regexp.Compile(r.pattern)
-		}
-		if err == nil {
-			c.re, err = regexp.Compile(`^(?:` + r.pattern + `)`)
-		}
-		if err == nil {
-			c.reCtx, err = regexp.Compile(`^[\s\S](?:` + r.pattern + `)`)
-		}
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("rule %q: pattern does not compile: %v", r.id, err))
 			continue
@@ -251,7 +281,7 @@ func (c *compiled) matches(s string, i int, at []int, protected [][2]int, cands 
 	if c.scan || len(at) > minAttempts && len(at)*c.window > maxAmplification*len(s) {
 		// Locating matches without submatches is several times faster;
 		// the submatches come from an anchored attempt at each match.
-		for _, loc := range c.scanRe.FindAllStringIndex(s, -1) {
+		for _, loc := range c.regexps().scanRe.FindAllStringIndex(s, -1) {
 			if m := c.matchAt(s, loc[0]); m != nil {
 				cands = c.accept(s, m, i, protected, cands)
 			}
@@ -309,10 +339,10 @@ func (c *compiled) matchAt(s string, q int) []int {
 		var m []int
 		base := q
 		if q == 0 {
-			m = c.re.FindStringSubmatchIndex(s[:end])
+			m = c.regexps().re.FindStringSubmatchIndex(s[:end])
 		} else {
 			base = q - 1
-			m = c.reCtx.FindStringSubmatchIndex(s[base:end])
+			m = c.regexps().reCtx.FindStringSubmatchIndex(s[base:end])
 		}
 		if m == nil {
 			return nil

@@ -197,3 +197,13 @@ func TestFakePlaceholder(t *testing.T) {
 		t.Errorf("Text(%q) = %q, %v; want %q", in, got, fs, want)
 	}
 }
+
+// TestBuiltinRegexpsCompile compiles every built-in rule's expressions,
+// which matching otherwise does only when a rule's keywords first occur.
+func TestBuiltinRegexpsCompile(t *testing.T) {
+	for _, c := range builtinSet().rules {
+		if _, err := compileRegexps(c.pattern); err != nil {
+			t.Errorf("rule %s: %v", c.id, err)
+		}
+	}
+}

@@ -1,5 +1,7 @@
-// Package postgres keeps Sentinel's audit chain in PostgreSQL, for
-// deployments where several Sentinel replicas share one chain.
+// Package postgres keeps Sentinel's audit chain (audit.Store) and human
+// approvals (approval.Store) in PostgreSQL, for deployments where several
+// Sentinel replicas share one chain and decide each approval exactly once
+// (compare-and-set on the approval's version).
 //
 // Every Append locks the one-row audit_head table (SELECT … FOR UPDATE)
 // in its transaction before reading the head, calls the seal, inserts the

@@ -1,4 +1,5 @@
-// Package sqlite keeps Sentinel's audit chain in a SQLite file, through
+// Package sqlite keeps Sentinel's audit chain (audit.Store) and human
+// approvals (approval.Store) in a SQLite file, through
 // the pure-Go driver modernc.org/sqlite, so that a single binary built
 // without cgo needs no database server.
 //
@@ -15,4 +16,8 @@
 // as text and round-trip exactly; years outside 0000–9999 are refused.
 // The store never computes or checks hashes beyond the links between
 // records: verification belongs to package audit.
+//
+// Approvals are rows with their JSON body; every change is a
+// compare-and-set on the row's version, and a unique partial index keeps
+// one pending approval per call.
 package sqlite

@@ -36,28 +36,86 @@ func (s *Store) Head(ctx context.Context) (audit.Head, error) {
 }
 
 // Scan implements audit.Store. Records appended while it runs are
-// included; it reads them a page at a time.
+// included. It reads a page at a time and keeps scanAhead pages in flight
+// while fn works: a chain's seqs are contiguous, so the page after
+// [a, a+scanPage) most likely starts at a+scanPage; a page fetched from a
+// start that turns out wrong (a gap) is dropped and fetched again.
 func (s *Store) Scan(ctx context.Context, from uint64, fn func(audit.Record) error) error {
 	if from > math.MaxInt64 {
 		return ctx.Err()
 	}
-	next := int64(max(from, 1))
-	for {
-		page, err := s.records(ctx, s.scan, "", next, scanPage)
-		if err != nil {
-			return fmt.Errorf("sqlite: scanning %s from %d: %w", s.path, next, err)
-		}
-		for _, r := range page {
-			if err := fn(r); err != nil {
-				return err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetch struct {
+		start int64
+		done  chan []audit.Record
+		err   error
+	}
+	var inflight []*fetch
+	launch := func(start int64) {
+		f := &fetch{start: start, done: make(chan []audit.Record, 1)}
+		go func() {
+			page, err := s.records(ctx, s.scan, "", start, scanPage)
+			if err != nil {
+				f.err = fmt.Errorf("sqlite: scanning %s from %d: %w", s.path, start, err)
 			}
+			f.done <- page
+		}()
+		inflight = append(inflight, f)
+	}
+	drop := func() {
+		cancel()
+		for _, f := range inflight {
+			<-f.done
+		}
+		inflight = nil
+	}
+	next := int64(max(from, 1))
+	launch(next)
+	for {
+		f := inflight[0]
+		inflight = inflight[1:]
+		page := <-f.done
+		if f.err != nil {
+			drop()
+			return f.err
 		}
 		if len(page) < scanPage {
+			drop()
+			for _, rec := range page {
+				if err := fn(rec); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		next = int64(page[len(page)-1].Seq) + 1
+		if len(inflight) > 0 && inflight[0].start != next {
+			// A gap: the guesses are wrong. Wait for them (they share
+			// ctx, which must stay live) and fetch from the true start.
+			for _, g := range inflight {
+				<-g.done
+			}
+			inflight = nil
+		}
+		for len(inflight) < scanAhead {
+			start := next
+			if n := len(inflight); n > 0 {
+				start = inflight[n-1].start + scanPage
+			}
+			launch(start)
+		}
+		for _, rec := range page {
+			if err := fn(rec); err != nil {
+				drop()
+				return err
+			}
+		}
 	}
 }
+
+// scanAhead is how many pages Scan fetches ahead of the one fn reads.
+const scanAhead = 2
 
 // where turns the selecting fields of f into a WHERE clause; paging says
 // whether AfterSeq and BeforeSeq count.

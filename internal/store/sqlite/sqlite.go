@@ -86,9 +86,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		syncMode = "FULL"
 	}
 	// Pragmas go in the DSN so that every connection the pool opens gets
-	// them, not only the first.
+	// them, not only the first. temp_store(MEMORY) keeps the statement
+	// journal of the multi-row INSERTs (at most 128 records) off the disk:
+	// in a temporary file it cost the writer a write call per page
+	// (measured: batch appends 40–60k/s with it on disk, 59–67k/s without).
 	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
-		fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)", busyTimeout, syncMode)
+		fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)&_pragma=temp_store(MEMORY)", busyTimeout, syncMode)
 	s := &Store{path: abs}
 	if s.w, err = sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_txlock=immediate"); err != nil {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", abs, err)
