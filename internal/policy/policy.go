@@ -26,6 +26,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sentinel-agent/sentinel/internal/yamlpos"
+
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/request"
 )
@@ -296,41 +298,9 @@ func cleanYAMLErr(err error) string {
 }
 
 // lineIndex maps dotted YAML paths ("rules[1].when") to line numbers.
-type lineIndex map[string]int
+type lineIndex = yamlpos.Lines
 
-func indexLines(root *yaml.Node) lineIndex {
-	idx := lineIndex{}
-	var walk func(n *yaml.Node, path string, depth int)
-	walk = func(n *yaml.Node, path string, depth int) {
-		if depth > 32 {
-			return
-		}
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path, depth+1)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				p := k.Value
-				if path != "" {
-					p = path + "." + k.Value
-				}
-				idx[p] = k.Line
-				walk(v, p, depth+1)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				p := fmt.Sprintf("%s[%d]", path, i)
-				idx[p] = c.Line
-				walk(c, p, depth+1)
-			}
-		}
-	}
-	walk(root, "", 0)
-	return idx
-}
+func indexLines(root *yaml.Node) lineIndex { return yamlpos.Index(root, 32) }
 
 func (p *Policy) problem(path, format string, args ...any) Problem {
 	line := 0

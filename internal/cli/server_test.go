@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is an output stream the server goroutine writes while the
+// test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var listening = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
+
+// TestServerCommand runs `sentinel server` in process: it serves, decides
+// and records, and on cancellation (SIGTERM's effect) drains, flushes the
+// audit log and signs its shutdown checkpoint, so the chain verifies.
+func TestServerCommand(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"server", "--addr", "127.0.0.1:0", "--data-dir", data, "--workspace", dir}, strings.NewReader(""), &out, &errb)
+	}()
+	var base string
+	deadline := time.Now().Add(10 * time.Second)
+	for base == "" {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			base = m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("the server exited with %d before listening:\n%s\n%s", code, out.String(), errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not start:\n%s\n%s", out.String(), errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Get(base + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/health: %d", resp.StatusCode)
+	}
+	for cmd, want := range map[string]string{"git status": `"action":"allow"`, "rm -rf /": `"action":"deny"`} {
+		resp, err := http.Post(base+"/v1/check", "application/json", strings.NewReader(`{"tool":"Bash","args":{"command":"`+cmd+`"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), want) {
+			t.Errorf("check %q: %s, want %s", cmd, body, want)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Fatalf("the server exited with %d:\n%s\n%s", code, out.String(), errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not stop after its context ended")
+	}
+	if !strings.Contains(out.String(), "sentinel server stopped") {
+		t.Errorf("no stop message:\n%s", out.String())
+	}
+	// Both decisions are in the chain, which verifies with its shutdown
+	// checkpoint.
+	run{args: []string{"audit", "verify", "--data-dir", data}, code: ExitOK, stdout: []string{"2 events"}}.do(t)
+	if !strings.Contains(errb.String(), `"route":"check"`) {
+		t.Errorf("the request log lacks the check requests:\n%s", errb.String())
+	}
+}
+
+func TestServerRefusals(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	run{args: []string{"server", "--addr", "0.0.0.0:0", "--data-dir", data, "--workspace", dir}, code: ExitError,
+		stderr: []string{"refusing to listen on 0.0.0.0:0 without authentication"}}.do(t)
+	run{args: []string{"server", "--addr", "127.0.0.1:0", "--token", "short", "--data-dir", data, "--workspace", dir}, code: ExitError,
+		stderr: []string{"the token is too weak"}}.do(t)
+	run{args: []string{"server", "--audit-mode", "sometimes", "--data-dir", data}, code: ExitError,
+		stderr: []string{"--audit-mode \"sometimes\""}}.do(t)
+	run{args: []string{"server", "--debug-addr", "0.0.0.0:6060", "--addr", "127.0.0.1:0", "--data-dir", data, "--workspace", dir}, code: ExitError,
+		stderr: []string{"not a loopback address"}}.do(t)
+}
+
+func TestDoctor(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := run{args: []string{"doctor", "--data-dir", data}, code: ExitOK,
+		stdout: []string{"ok    policy: the built-in policy", "is private (mode 0700)", "reachable, 0 events", "bind address 127.0.0.1:3300 is loopback", "0 problems"}}.do(t)
+	if !strings.Contains(out, "warn  auth: off") {
+		t.Errorf("doctor does not warn that auth is off:\n%s", out)
+	}
+	// Open permissions and a public bind without auth are problems.
+	if err := os.Chmod(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run{args: []string{"doctor", "--data-dir", data, "--addr", "0.0.0.0:3300"}, code: ExitError,
+		stdout: []string{"FAIL  data dir", "chmod 0700", "FAIL  bind address 0.0.0.0:3300 is not loopback and there is no authentication"}}.do(t)
+	// A broken policy is a problem.
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: 1\nbogus: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run{args: []string{"doctor", "--data-dir", data, "--policy", bad}, code: ExitError, stdout: []string{"FAIL  policy " + bad}}.do(t)
+}
