@@ -10,6 +10,10 @@
 //
 // Check never returns "allow" because of an internal problem: errors,
 // panics, timeouts and malformed calls all end in Deny, with a reason.
+//
+// Execute decides a call and runs it only when it may run, recording how
+// it ran in the audit log; Wrap does the same for a tool function in one
+// line. Package client talks to a remote Sentinel server instead.
 package sentinel
 
 import (
@@ -40,7 +44,7 @@ const (
 
 // Decision is the answer for one call: the action, the risk score with its
 // dimensions, the reasons (each with a gate, a stable code and a message),
-// a decision id derived from the call's content, and the policy revision.
+// the decision's own id (unique, sorting by time), and the policy revision.
 type Decision = decision.Decision
 
 // Reason explains one contribution to a decision.
@@ -104,13 +108,18 @@ type Options struct {
 	// instead of before Check returns; a failing store still makes Check
 	// deny.
 	AuditBatch bool
+	// Approve is asked by Execute (and Wrap) whether a confirm decision may
+	// run: true runs the call, false or an error refuses it. Without it a
+	// confirm is never run by Execute (ErrNeedsApproval). Check ignores it.
+	Approve func(ctx context.Context, c Call, d Decision) (bool, error)
 }
 
 // Guard decides tool calls. It is safe for concurrent use.
 type Guard struct {
-	k   *kernel.Kernel
-	log *audit.Log
-	st  audit.Store
+	k       *kernel.Kernel
+	log     *audit.Log
+	st      audit.Store
+	approve func(ctx context.Context, c Call, d Decision) (bool, error)
 }
 
 // New builds a Guard. It compiles the policy and runs every rule's
@@ -123,7 +132,7 @@ func New(opts Options) (*Guard, error) {
 	if opts.Home == "" {
 		opts.Home, _ = os.UserHomeDir()
 	}
-	g := &Guard{}
+	g := &Guard{approve: opts.Approve}
 	var rec kernel.Recorder
 	if opts.DataDir != "" {
 		ctx := context.Background()

@@ -58,6 +58,12 @@ func commands() []command {
 		{"policy", "policy lint FILE | policy show", runPolicy},
 		{"audit", "the audit log: audit list|stats|export|verify|prune|rotate-key|public-key [flags]", runAudit},
 		{"stats", "audit log statistics (same as audit stats)", auditStats},
+		{"server", "serve the HTTP API: sentinel server [--addr 127.0.0.1:3300] [--data-dir D] [--policy F] [--store sqlite|postgres --dsn …]", runServer},
+		{"approvals", "human approvals: approvals list|approve|deny [flags]", runApprovals},
+		{"hook", "agent host hooks: hook claude-code (reads the hook event on stdin) | hook install|uninstall claude-code", runHook},
+		{"mcp", "MCP guard proxy and tool pins: mcp proxy [flags] -- CMD | mcp pins list|show|approve", runMCP},
+		{"token", "client tokens: token new --name NAME --scopes check,audit:read", runToken},
+		{"doctor", "check the server's configuration, data dir, store, tokens and bind address", runDoctor},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "sentinel", Version); return ExitOK }},
 		{"help", "show this help", nil},
 	}

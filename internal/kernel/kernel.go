@@ -208,31 +208,33 @@ func (k *Kernel) Explain(ctx context.Context, raw request.Raw) (decision.Decisio
 func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d decision.Decision, tr *Trace) {
 	st := k.state.Load()
 	rev := st.c.Revision
+	id := decision.NewID()
 	defer func() {
 		if p := recover(); p != nil {
-			d = denyDecision(rev, "", decision.Reason{Gate: "kernel", Code: "kernel.panic", Action: decision.Deny,
+			d = denyDecision(rev, id, decision.Reason{Gate: "kernel", Code: "kernel.panic", Action: decision.Deny,
 				Message: "an internal error occurred; the call is refused",
 				Detail:  fmt.Sprintf("%v\n%s", p, debug.Stack())})
 			tr = &Trace{Env: k.env}
 		}
 	}()
 	if st.broken != nil {
-		return denyDecision(rev, "", decision.Reason{Gate: "kernel", Code: "policy.invalid", Action: decision.Deny,
+		return denyDecision(rev, id, decision.Reason{Gate: "kernel", Code: "policy.invalid", Action: decision.Deny,
 			Message: "the policy failed to load; every call is refused until it is fixed",
 			Detail:  st.broken.Error()}), &Trace{Env: k.env}
 	}
 	key, size, err := callKey(rev, raw)
 	if err != nil {
-		return denyDecision(rev, "", decision.Reason{Gate: "kernel", Code: "request.invalid", Action: decision.Deny,
+		return denyDecision(rev, id, decision.Reason{Gate: "kernel", Code: "request.invalid", Action: decision.Deny,
 			Message: "the call's arguments cannot be encoded", Detail: err.Error()}), &Trace{Env: k.env}
 	}
-	id := "d_" + key[:20]
 	if !trace && k.cache != nil {
 		if cv, ok := k.cache.get(key); ok {
+			d = cv.d
+			d.DecisionID = id // the verdict repeats; the decision is a new one
 			if k.opts.Recorder != nil {
-				return cv.d, &Trace{Call: &request.ToolCall{Kind: request.Kind(cv.kind)}, Analysis: cv.a}
+				return d, &Trace{Call: &request.ToolCall{Kind: request.Kind(cv.kind)}, Analysis: cv.a}
 			}
-			return cv.d, nil
+			return d, nil
 		}
 	}
 	// The policy's timeout is checked when the gates are done rather than
@@ -403,7 +405,29 @@ func (k *Kernel) analyze(c *request.ToolCall) *analysis.Analysis {
 		}
 		return a
 	case request.KindMCP, request.KindOther:
-		return analyzeGeneric(c)
+		a := analyzeGeneric(c)
+		// A tool of unknown kind that takes a shell command (an MCP
+		// server's "run", "shell", "terminal" tool) is judged by that
+		// command too, as an exec call would be.
+		for _, key := range shellArgKeys {
+			if cmd, ok := c.Args[key].(string); ok && cmd != "" {
+				sh := k.analyzer.Analyze(cmd)
+				a.Commands = append(a.Commands, sh.Commands...)
+				a.Paths = append(a.Paths, sh.Paths...)
+				a.Dests = append(a.Dests, sh.Dests...)
+				for _, f := range sh.Findings {
+					a.AddFinding(f)
+				}
+				a.Privileged = a.Privileged || sh.Privileged
+				a.ReadsEnv = a.ReadsEnv || sh.ReadsEnv
+				a.Unresolved = append(a.Unresolved, sh.Unresolved...)
+				if a.ParseError == "" {
+					a.ParseError = sh.ParseError
+				}
+				break
+			}
+		}
+		return a
 	}
 	return &analysis.Analysis{}
 }
@@ -457,6 +481,10 @@ var (
 // without an adapter, so that "mcp__fs__read_file {path: ~/.ssh/id_rsa}"
 // meets the path gate like Read does. The operation is read unless the
 // tool's name says it writes or deletes.
+// shellArgKeys are the argument names under which tools of unknown kind
+// pass a shell command, in order of preference.
+var shellArgKeys = []string{"command", "cmd", "script", "shell_command"}
+
 func analyzeGeneric(c *request.ToolCall) *analysis.Analysis {
 	a := &analysis.Analysis{}
 	name := strings.ToLower(c.Tool)

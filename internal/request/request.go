@@ -205,7 +205,24 @@ var adapters = map[string]adapter{
 	"MultiEdit":    {kind: KindFileWrite, rename: writeArgs, post: editPost},
 	"NotebookEdit": {kind: KindFileWrite, rename: writeArgs},
 	"WebFetch":     {kind: KindNetRequest, rename: netArgs},
+	// Claude Code's search tools read what is under their path (the
+	// working directory when it is absent).
+	"Glob": {kind: KindFileRead, rename: searchArgs, post: searchPost},
+	"Grep": {kind: KindFileRead, rename: searchArgs, post: searchPost},
+	"LS":   {kind: KindFileRead, rename: searchArgs, post: searchPost},
 }
+
+// searchPost makes a search without a path search the working directory,
+// as the host does.
+func searchPost(_, out map[string]any) error {
+	if _, ok := out[ArgPath]; !ok {
+		out[ArgPath] = "."
+	}
+	return nil
+}
+
+// searchArgs are the arguments of tools that search or list a tree.
+var searchArgs = map[string][]string{ArgPath: {"path"}}
 
 // Known reports whether a host tool name has a built-in adapter (or is an
 // MCP tool or a wrapper).

@@ -149,3 +149,27 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// TestClaudeCodeSearchTools: Glob, Grep and LS read the tree under their
+// path, the working directory when they name none.
+func TestClaudeCodeSearchTools(t *testing.T) {
+	for _, tt := range []struct {
+		tool string
+		args map[string]any
+		path string
+	}{
+		{"Glob", map[string]any{"pattern": "**/*.go"}, "."},
+		{"Glob", map[string]any{"pattern": "*", "path": "/etc"}, "/etc"},
+		{"Grep", map[string]any{"pattern": "password", "path": "~/.ssh"}, "~/.ssh"},
+		{"Grep", map[string]any{"pattern": "TODO", "glob": "*.go"}, "."},
+		{"LS", map[string]any{"path": "/root"}, "/root"},
+	} {
+		c, err := Normalize(Raw{Tool: tt.tool, Args: tt.args}, nil)
+		if err != nil {
+			t.Fatalf("%s %v: %v", tt.tool, tt.args, err)
+		}
+		if !c.Known || c.Kind != KindFileRead || c.Path() != tt.path {
+			t.Errorf("%s %v: known %v kind %s path %q, want a known file.read of %q", tt.tool, tt.args, c.Known, c.Kind, c.Path(), tt.path)
+		}
+	}
+}

@@ -164,7 +164,12 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 		return v, errors.New("command gate: no call to judge")
 	}
 	if in.Call.Kind != request.KindExec {
-		return v, nil
+		// A tool of another kind is judged here only by a shell command it
+		// carries (an MCP "run" tool's command argument), and only when
+		// that parses: its argument may be some other language.
+		if a := in.Analysis; a == nil || len(a.Commands) == 0 || a.ParseError != "" {
+			return v, nil
+		}
 	}
 	a := in.Analysis
 	if a == nil {

@@ -1,0 +1,69 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkHookProcess measures what a Claude Code user pays per tool call:
+// the whole hook process (start, read the event, decide, answer), run as
+// Claude Code runs it. "standalone" is `sentinel hook claude-code`, which
+// decides itself and records durably in the data dir's audit log; "thin" is
+// `sentinel-hook claude-code --server`, asking a running `sentinel server`.
+// Report p50/p99 over at least 200 calls:
+//
+//	go test -run '^$' -bench HookProcess -benchtime 300x ./internal/e2e
+func BenchmarkHookProcess(b *testing.B) {
+	bin := sentinel(b)
+	b.Run("standalone", func(b *testing.B) {
+		dir := b.TempDir()
+		runHooks(b, dir, bin, "hook", "claude-code", "--data-dir", filepath.Join(dir, "data"), "--workspace", dir)
+	})
+	b.Run("thin", func(b *testing.B) {
+		dir := b.TempDir()
+		policy := filepath.Join(dir, "policy.yaml")
+		if err := os.WriteFile(policy, []byte("version: 1\nextends: builtin\n"), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		url := startServer(b, bin, filepath.Join(dir, "data"), dir, policy)
+		runHooks(b, dir, filepath.Join(filepath.Dir(bin), "sentinel-hook"), "claude-code", "--server", url)
+	})
+}
+
+// runHooks runs the hook command b.N times with PreToolUse events for a mix
+// of Bash commands and reports the process time's quantiles.
+func runHooks(b *testing.B, dir, bin string, args ...string) {
+	cmds := []string{"git status", "go test ./...", "ls -la", "rm -rf /", "cat README.md", "npm run build"}
+	durations := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		in := fmt.Sprintf(`{"session_id":"s1","transcript_path":"/tmp/t.jsonl","cwd":%q,"permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":%q},"tool_use_id":"toolu_%d"}`,
+			dir, cmds[i%len(cmds)]+fmt.Sprintf(" # %d", i), i)
+		cmd := exec.Command(bin, args...)
+		cmd.Stdin = strings.NewReader(in)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd.Env = append(os.Environ(), "HOME="+dir, "SENTINEL_TOKEN=")
+		start := time.Now()
+		err := cmd.Run()
+		durations = append(durations, time.Since(start))
+		if err != nil || !strings.Contains(out.String(), `"permissionDecision"`) {
+			b.Fatalf("hook run %d: %v\n%s\n%s", i, err, out.String(), errb.String())
+		}
+	}
+	b.StopTimer()
+	sort.Slice(durations, func(i, j int) bool { return durations[i] < durations[j] })
+	q := func(p float64) float64 {
+		return float64(durations[int(p*float64(len(durations)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(q(1), "max-ms")
+}
