@@ -8,8 +8,10 @@ STATICCHECK_VERSION ?= v0.8.2
 
 all: build test
 
+## build: bin/sentinel and bin/sentinel-hook (static, so that each hook start skips the dynamic loader).
 build:
 	$(GO) build -o bin/sentinel ./cmd/sentinel
+	CGO_ENABLED=0 $(GO) build -o bin/sentinel-hook ./cmd/sentinel-hook
 
 ## test: every test of the main module and of the benchmark module.
 test:
