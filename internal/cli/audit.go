@@ -109,7 +109,12 @@ func (s *storeFlags) signingKey(create bool) (*audit.Key, error) {
 
 // openLog opens the store and a sync log on it, for commands that record.
 func (s *storeFlags) openLog(ctx context.Context) (*audit.Log, audit.Store, error) {
-	st, err := s.open(ctx, true)
+	return s.openLogMode(ctx, audit.Sync)
+}
+
+// openLogMode opens the store and a log in the given mode on it.
+func (s *storeFlags) openLogMode(ctx context.Context, mode audit.Mode) (*audit.Log, audit.Store, error) {
+	st, err := s.open(ctx, mode == audit.Sync)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,12 +123,26 @@ func (s *storeFlags) openLog(ctx context.Context) (*audit.Log, audit.Store, erro
 		st.Close()
 		return nil, nil, err
 	}
-	l, err := audit.Open(ctx, st, audit.Options{Mode: audit.Sync, Key: key})
+	l, err := audit.Open(ctx, st, audit.Options{Mode: mode, Key: key})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
 	return l, st, nil
+}
+
+// auditModeUsage describes --audit-mode for the long-running commands.
+const auditModeUsage = "batch (group commit every few ms, the answer does not wait for it; fail closed once the store fails) or sync (each decision durable before its answer)"
+
+// parseAuditMode reads --audit-mode.
+func parseAuditMode(flag, v string) (audit.Mode, error) {
+	switch v {
+	case "batch":
+		return audit.Batch, nil
+	case "sync":
+		return audit.Sync, nil
+	}
+	return 0, fmt.Errorf("%s %q: use batch or sync", flag, v)
 }
 
 func runAudit(e *env, args []string) int {

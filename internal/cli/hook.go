@@ -41,13 +41,14 @@ func runHook(e *env, args []string) int {
 
 func hookUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: sentinel hook claude-code [--server URL] [--data-dir D] [--policy F] [--workspace W] [--timeout 5s]")
-	fmt.Fprintln(w, "       sentinel hook install claude-code [--user|--project|--local|--settings FILE] [--server URL | --command CMD] [--dry-run]")
+	fmt.Fprintln(w, "       sentinel hook install claude-code [--user|--project|--local|--settings FILE] [--server URL | --command CMD | --in-process] [--dry-run]")
 	fmt.Fprintln(w, "       sentinel hook uninstall claude-code [--user|--project|--local|--settings FILE] [--command CMD] [--dry-run]")
 	fmt.Fprintln(w, "")
-	fmt.Fprintln(w, "install --server URL registers a hook that asks the Sentinel server at URL (token from $SENTINEL_TOKEN):")
-	fmt.Fprintln(w, "  <dir of sentinel>/sentinel-hook claude-code --server URL   when sentinel-hook is next to sentinel; it links")
-	fmt.Fprintln(w, "                                                            no kernel or store, so each call starts faster")
-	fmt.Fprintln(w, "  <sentinel> hook claude-code --server URL                   otherwise")
+	fmt.Fprintln(w, "install registers sentinel-hook when it is next to sentinel: it links no kernel or store, so each call starts faster.")
+	fmt.Fprintln(w, "  without --server: <dir of sentinel>/sentinel-hook claude-code --local   asks this user's server on a socket in the")
+	fmt.Fprintln(w, "                    data dir, started on the first call for the workspace, stopped after 30 idle minutes")
+	fmt.Fprintln(w, "  --server URL:     <dir of sentinel>/sentinel-hook claude-code --server URL (token from $SENTINEL_TOKEN)")
+	fmt.Fprintln(w, "  without sentinel-hook, or with --in-process: <sentinel> hook claude-code [--server URL]")
 }
 
 func hookClaudeCode(e *env, args []string) int {
@@ -191,8 +192,10 @@ func hookInstall(e *env, verb string, args []string) int {
 	file := f.String("settings", "", "edit this settings file")
 	command := f.String("command", "", "the hook command (default: this binary's absolute path followed by \"hook claude-code\"); for uninstall, also remove entries running exactly this")
 	var server *string
+	var inProcess *bool
 	if verb == "install" {
 		server = f.String("server", "", "register a hook that asks the Sentinel server at URL: sentinel-hook next to this binary when it is there, else this binary (see above)")
+		inProcess = f.Bool("in-process", "register this binary's own hook, which decides in the hook process (no local server, but ~50 ms a call)")
 	}
 	dry := f.Bool("dry-run", "show what would change and the resulting file; write nothing")
 	pos, err := f.parse(args)
@@ -239,13 +242,16 @@ func hookInstall(e *env, verb string, args []string) int {
 		if cmd != "" && *server != "" {
 			return fail(e, "hook install: give --server or --command, not both (--command is the whole command line)")
 		}
+		if *inProcess && (cmd != "" || *server != "") {
+			return fail(e, "hook install: --in-process goes without --server and --command")
+		}
 		if *server != "" {
 			if err := hook.CheckServerURL(*server); err != nil {
 				return fail(e, "hook install: %v", err)
 			}
 		}
 		if cmd == "" {
-			if cmd, err = hookSelfCommand(*server); err != nil {
+			if cmd, err = hookSelfCommand(*server, *inProcess); err != nil {
 				return fail(e, "hook install: %v", err)
 			}
 		}
@@ -283,7 +289,7 @@ func hookInstall(e *env, verb string, args []string) int {
 
 // hookSelfCommand is the hook command for the running binary, asking
 // server when it is not empty.
-func hookSelfCommand(server string) (string, error) {
+func hookSelfCommand(server string, inProcess bool) (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("cannot find this binary's path (%v); pass --command", err)
@@ -291,18 +297,26 @@ func hookSelfCommand(server string) (string, error) {
 	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
 		return "", fmt.Errorf("this binary is a temporary build (%s, from go run) that will disappear; install sentinel and run it from there, or pass --command", exe)
 	}
+	if inProcess {
+		return hook.CommandFor(exe), nil
+	}
 	return hookCommandFor(exe, server), nil
 }
 
-// hookCommandFor is the hook command for the sentinel binary at exe. With
-// a server, sentinel-hook next to exe is preferred: it starts without the
-// kernel, the stores and the server this binary links in.
+// hookCommandFor is the hook command for the sentinel binary at exe.
+// sentinel-hook next to exe is preferred: it starts without the kernel,
+// the stores and the server this binary links in, and asks the server,
+// or without one this user's local server (started on demand).
 func hookCommandFor(exe, server string) string {
-	if server == "" {
-		return hook.CommandFor(exe)
-	}
 	thin := filepath.Join(filepath.Dir(exe), "sentinel-hook"+filepath.Ext(exe))
-	if fi, err := os.Stat(thin); err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0) {
+	fi, err := os.Stat(thin)
+	hasThin := err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0)
+	switch {
+	case server == "" && hasThin:
+		return hook.LocalCommandFor(thin)
+	case server == "":
+		return hook.CommandFor(exe)
+	case hasThin:
 		return hook.ThinCommandFor(thin, server)
 	}
 	return hook.RemoteCommandFor(exe, server)

@@ -475,6 +475,14 @@ func TestHookInstallServer(t *testing.T) {
 	if !hook.IsSentinelCommand(got) {
 		t.Errorf("%q is not recognised as Sentinel's hook, so uninstall would miss it", got)
 	}
+	// Without a server, sentinel-hook asks the local on-demand server.
+	got = hookCommandFor(exe, "")
+	if want := thin + " claude-code --local"; got != want {
+		t.Errorf("standalone with sentinel-hook: %q, want %q", got, want)
+	}
+	if !hook.IsSentinelCommand(got) {
+		t.Errorf("%q is not recognised as Sentinel's hook, so uninstall would miss it", got)
+	}
 
 	path := filepath.Join(t.TempDir(), "settings.json")
 	for _, tc := range []struct {
@@ -485,6 +493,7 @@ func TestHookInstallServer(t *testing.T) {
 		{"server and command", []string{"install", "claude-code", "--settings", path, "--server", url, "--command", "x"}, "not both"},
 		{"bad server URL", []string{"install", "claude-code", "--settings", path, "--server", "localhost:3300"}, "want an http:// or https:// URL"},
 		{"server on uninstall", []string{"uninstall", "claude-code", "--settings", path, "--server", url}, "server"},
+		{"in-process with a server", []string{"install", "claude-code", "--settings", path, "--server", url, "--in-process"}, "--in-process goes without"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := callHook(t, "", tc.args...)
@@ -498,8 +507,10 @@ func TestHookInstallServer(t *testing.T) {
 	}
 
 	code, out, _ := callHook(t, "", "install", "--help")
-	if code != ExitOK || !strings.Contains(out, "sentinel-hook claude-code --server URL") || !strings.Contains(out, "<sentinel> hook claude-code --server URL") {
-		t.Errorf("install help does not describe both --server commands:\n%s", out)
+	for _, want := range []string{"sentinel-hook claude-code --server URL", "sentinel-hook claude-code --local", "<sentinel> hook claude-code [--server URL]"} {
+		if code != ExitOK || !strings.Contains(out, want) {
+			t.Errorf("install help does not describe %q:\n%s", want, out)
+		}
 	}
 }
 

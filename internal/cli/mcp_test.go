@@ -284,6 +284,7 @@ func TestMCPProxyRefusesBadUse(t *testing.T) {
 		{args: []string{"mcp", "proxy", dd, "--listen", "example.com:8080", "--", "cat"}, code: ExitError, stderr: []string{"only loopback"}},
 		{args: []string{"mcp", "proxy", dd, "--name", "a__b", "--", "cat"}, code: ExitError, stderr: []string{"--name"}},
 		{args: []string{"mcp", "proxy", dd, "--log-level", "loud", "--", "cat"}, code: ExitError, stderr: []string{"--log-level"}},
+		{args: []string{"mcp", "proxy", dd, "--audit-mode", "later", "--", "cat"}, code: ExitError, stderr: []string{"--audit-mode \"later\": use batch or sync"}},
 		{args: []string{"mcp", "pins", "approve", "up", dd}, code: ExitError, stderr: []string{"name the server and the tool"}},
 		{args: []string{"mcp", "pins", "list", dd, "--status", "pending"}, code: ExitError, stderr: []string{"pin.invalid"}},
 		{args: []string{"mcp", "pins", "frob"}, code: ExitError, stderr: []string{"unknown subcommand"}},

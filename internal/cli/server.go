@@ -32,6 +32,7 @@ import (
 // serverFlags are sentinel server's flags.
 type serverFlags struct {
 	addr, workspace, policy, clients, token, auditMode, logFormat, approvalTTL, debugAddr *string
+	socket, idleExit                                                                      *string
 	noApprovals                                                                           *bool
 	store                                                                                 *storeFlags
 }
@@ -43,10 +44,12 @@ func addServerFlags(f *flagSet) *serverFlags {
 		policy:      f.String("policy", "", "policy file, watched and reloaded on change and on SIGHUP (default: the built-in policy)"),
 		clients:     f.String("clients", "", "clients file: named clients, hashed tokens, scopes (default: DATA_DIR/clients.yaml when it exists)"),
 		token:       f.String("token", "", "single-token mode: one client with every scope ($SENTINEL_TOKEN, or the seed's $AGENTOS_TOKEN)"),
-		auditMode:   f.String("audit-mode", "batch", "batch (group commit every 5 ms; fail closed when the store fails) or sync (each decision durable before its answer)"),
+		auditMode:   f.String("audit-mode", "batch", auditModeUsage),
 		logFormat:   f.String("log-format", "json", "request log format on stderr: json or text"),
 		approvalTTL: f.String("approval-ttl", "15m", "how long a pending approval waits before it expires (expired means denied)"),
 		debugAddr:   f.String("debug-addr", "", "serve Go's pprof profiles on this loopback address (e.g. 127.0.0.1:6060); off by default"),
+		socket:      f.String("socket", "", "listen on this Unix socket instead of --addr: mode 0600 in a 0700 directory, so only this user connects and no token is needed"),
+		idleExit:    f.String("idle-exit", "", "stop after this long without a request (servers started on demand, such as sentinel-hook --local's)"),
 		noApprovals: f.Bool("no-approvals", "leave confirm decisions to the host's own prompt instead of opening approvals"),
 		store:       addStoreFlags(f),
 	}
@@ -125,13 +128,9 @@ func runServer(e *env, args []string) int {
 		return fail(e, "server: --log-format %q: use json or text", *sf.logFormat)
 	}
 	log := slog.New(handler)
-	mode := audit.Batch
-	switch *sf.auditMode {
-	case "batch":
-	case "sync":
-		mode = audit.Sync
-	default:
-		return fail(e, "server: --audit-mode %q: use batch or sync", *sf.auditMode)
+	mode, err := parseAuditMode("--audit-mode", *sf.auditMode)
+	if err != nil {
+		return fail(e, "server: %v", err)
 	}
 	tuneGC()
 	ttl, err := time.ParseDuration(*sf.approvalTTL)
@@ -150,7 +149,13 @@ func runServer(e *env, args []string) int {
 	if err != nil {
 		return fail(e, "server: %v", err)
 	}
-	if !authn.Enabled() && !isLoopback(*sf.addr) {
+	var idle time.Duration
+	if *sf.idleExit != "" {
+		if idle, err = time.ParseDuration(*sf.idleExit); err != nil || idle <= 0 {
+			return fail(e, "server: --idle-exit %q: use a positive duration such as 30m", *sf.idleExit)
+		}
+	}
+	if *sf.socket == "" && !authn.Enabled() && !isLoopback(*sf.addr) {
 		return fail(e, "server: refusing to listen on %s without authentication: configure clients (--clients, see \"sentinel token new\") or --token, or listen on 127.0.0.1", *sf.addr)
 	}
 
@@ -234,18 +239,37 @@ func runServer(e *env, args []string) int {
 		dm.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		go func() { _ = http.Serve(dl, dm) }()
 	}
-	ln, err := net.Listen("tcp", *sf.addr)
-	if err != nil {
+	var ln net.Listener
+	where := "http://"
+	if *sf.socket != "" {
+		var closeLn func()
+		ln, closeLn, err = listenUnix(*sf.socket)
+		if err != nil {
+			_ = alog.Close(ctx)
+			return fail(e, "server: --socket: %v", err)
+		}
+		defer closeLn()
+		where = "unix:"
+	} else if ln, err = net.Listen("tcp", *sf.addr); err != nil {
 		_ = alog.Close(ctx)
 		return fail(e, "server: %v", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+	api := srv.Handler()
+	var idleC <-chan struct{}
+	if idle > 0 {
+		it := newIdleTracker()
+		api = it.wrap(api)
+		stopIdle := make(chan struct{})
+		defer close(stopIdle)
+		idleC = it.after(idle, stopIdle)
+	}
+	hs := &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 90 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(handler, slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	fmt.Fprintf(e.stdout, "sentinel server listening on http://%s (policy %s, audit %s in %s mode, auth %s)\n",
-		ln.Addr(), k.Revision(), storeName(st), *sf.auditMode, authName(authn))
+	fmt.Fprintf(e.stdout, "sentinel server listening on %s%s (policy %s, audit %s in %s mode, auth %s)\n",
+		where, ln.Addr(), k.Revision(), storeName(st), *sf.auditMode, authName(authn, *sf.socket != ""))
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
@@ -316,6 +340,8 @@ func runServer(e *env, args []string) int {
 			code = ExitError
 		}
 	case <-ctx.Done():
+	case <-idleC:
+		log.Info("no request for a while; stopping", "idle_exit", idle.String())
 	}
 	// Drain: stop accepting, let requests in flight finish, then flush
 	// the audit log and sign the shutdown checkpoint.
@@ -353,9 +379,12 @@ func storeName(st audit.Store) string {
 	return "postgres"
 }
 
-func authName(a *auth.Authenticator) string {
-	if a.Enabled() {
+func authName(a *auth.Authenticator, socket bool) string {
+	switch {
+	case a.Enabled():
 		return "on"
+	case socket:
+		return "off (owner-only socket)"
 	}
 	return "off (loopback only)"
 }

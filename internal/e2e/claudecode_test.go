@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sentinel-agent/sentinel/internal/audit"
+	sentinelhook "github.com/sentinel-agent/sentinel/internal/hook"
 	"github.com/sentinel-agent/sentinel/internal/store/sqlite"
 )
 
@@ -75,8 +76,16 @@ type ccResult struct {
 // TestClaudeCodeHook runs the real Claude Code against a fake Messages API
 // with Sentinel registered as its PreToolUse/PostToolUse hook: a dangerous
 // Bash call is denied and does not run, a benign one runs, and both
-// decisions are in Sentinel's audit log.
+// decisions are in Sentinel's audit log. It runs with the hook deciding
+// in its own process and with sentinel-hook --local asking the
+// on-demand server it starts.
 func TestClaudeCodeHook(t *testing.T) {
+	for _, mode := range []string{"in-process", "local"} {
+		t.Run(mode, func(t *testing.T) { testClaudeCodeHook(t, mode) })
+	}
+}
+
+func testClaudeCodeHook(t *testing.T, mode string) {
 	cc := claude(t)
 	bin := sentinel(t)
 	home, ws := t.TempDir(), t.TempDir()
@@ -89,6 +98,18 @@ func TestClaudeCodeHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	hook := bin + " hook claude-code --data-dir " + data + " --workspace " + ws
+	if mode == "local" {
+		hook = filepath.Join(filepath.Dir(bin), "sentinel-hook") + " claude-code --local --idle-exit 2s --data-dir " + data + " --workspace " + ws
+		t.Cleanup(func() {
+			deadline := time.Now().Add(30 * time.Second)
+			for len(sentinelhook.RunningLocalServers(data)) > 0 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if socks := sentinelhook.RunningLocalServers(data); len(socks) > 0 {
+				t.Errorf("the on-demand server did not stop after its idle exit: %v", socks)
+			}
+		})
+	}
 	settings := map[string]any{"hooks": map[string]any{
 		"PreToolUse":  []any{map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": hook, "timeout": 30}}}},
 		"PostToolUse": []any{map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": hook, "timeout": 30}}}},
@@ -158,6 +179,9 @@ func TestClaudeCodeHook(t *testing.T) {
 		}
 	}
 	sort.Strings(actions)
+	if mode == "local" && len(sentinelhook.RunningLocalServers(data)) != 1 {
+		t.Errorf("on-demand servers %v; want the one the first call started", sentinelhook.RunningLocalServers(data))
+	}
 	if strings.Join(actions, ",") != "allow,deny" {
 		t.Fatalf("the audit log holds Bash decisions %v, want one allow and one deny", actions)
 	}

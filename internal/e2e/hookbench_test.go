@@ -10,13 +10,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sentinel-agent/sentinel/internal/hook"
 )
 
 // BenchmarkHookProcess measures what a Claude Code user pays per tool call:
 // the whole hook process (start, read the event, decide, answer), run as
 // Claude Code runs it. "standalone" is `sentinel hook claude-code`, which
 // decides itself and records durably in the data dir's audit log; "thin" is
-// `sentinel-hook claude-code --server`, asking a running `sentinel server`.
+// `sentinel-hook claude-code --server`, asking a running `sentinel server`;
+// "local" is `sentinel-hook claude-code --local`, asking the on-demand
+// server it started on its first call (that first call is not counted:
+// it is paid once per workspace and idle period).
 // Report p50/p99 over at least 200 calls:
 //
 //	go test -run '^$' -bench HookProcess -benchtime 300x ./internal/e2e
@@ -25,6 +30,24 @@ func BenchmarkHookProcess(b *testing.B) {
 	b.Run("standalone", func(b *testing.B) {
 		dir := b.TempDir()
 		runHooks(b, dir, bin, "hook", "claude-code", "--data-dir", filepath.Join(dir, "data"), "--workspace", dir)
+	})
+	b.Run("local", func(b *testing.B) {
+		dir := b.TempDir()
+		data := filepath.Join(dir, "data")
+		args := []string{"claude-code", "--local", "--idle-exit", "3s", "--data-dir", data, "--workspace", dir}
+		thin := filepath.Join(filepath.Dir(bin), "sentinel-hook")
+		// The first call starts the server.
+		first := exec.Command(thin, args...)
+		first.Stdin = strings.NewReader(fmt.Sprintf(`{"session_id":"s1","transcript_path":"/tmp/t.jsonl","cwd":%q,"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"true"},"tool_use_id":"toolu_first"}`, dir))
+		if out, err := first.CombinedOutput(); err != nil {
+			b.Fatalf("first call: %v\n%s", err, out)
+		}
+		runHooks(b, dir, thin, args...)
+		b.Cleanup(func() {
+			for deadline := time.Now().Add(30 * time.Second); len(hook.RunningLocalServers(data)) > 0 && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
 	})
 	b.Run("thin", func(b *testing.B) {
 		dir := b.TempDir()

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -89,10 +93,10 @@ type mcpProxy struct {
 	data  string
 }
 
-func newMCPProxy(tb testing.TB, upstreamURL string, durable bool) *mcpProxy {
+func newMCPProxy(tb testing.TB, upstreamURL string, mode audit.Mode) *mcpProxy {
 	ctx := context.Background()
 	data := tb.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(data, "audit.db"), sqlite.Options{Sync: durable})
+	st, err := sqlite.Open(ctx, filepath.Join(data, "audit.db"), sqlite.Options{Sync: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -100,7 +104,7 @@ func newMCPProxy(tb testing.TB, upstreamURL string, durable bool) *mcpProxy {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l, err := audit.Open(ctx, st, audit.Options{Mode: audit.Sync, Key: key})
+	l, err := audit.Open(ctx, st, audit.Options{Mode: mode, Key: key})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -189,7 +193,7 @@ func resultText(res *mcp.CallToolResult) string {
 // the new definition.
 func TestMCPProxy(t *testing.T) {
 	up := newMCPUpstream(t)
-	px := newMCPProxy(t, up.url, true)
+	px := newMCPProxy(t, up.url, audit.Sync)
 	changed := make(chan struct{}, 8)
 	cs := px.connect(t, &mcp.ClientOptions{ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} }})
 
@@ -290,13 +294,68 @@ func TestMCPProxy(t *testing.T) {
 	}
 }
 
+// proxyProcess starts `sentinel mcp proxy --listen` on the upstream, as a
+// user runs it (its own process, its defaults), and connects to it.
+func proxyProcess(b *testing.B, upstreamURL string) *mcp.ClientSession {
+	dir := b.TempDir()
+	pol := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(pol, []byte(mcpPolicy), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, sentinel(b), "mcp", "proxy", "--name", "files", "--listen", "127.0.0.1:0",
+		"--upstream-url", upstreamURL, "--data-dir", filepath.Join(dir, "data"), "--policy", pol, "--workspace", dir, "--log-level", "warn")
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		re := regexp.MustCompile(`listening on (http://\S+)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	var endpoint string
+	select {
+	case endpoint = <-addr:
+	case <-time.After(30 * time.Second):
+		b.Fatal("the proxy did not say where it listens")
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).
+		Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: endpoint}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cs.Close() })
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		b.Fatal(err)
+	}
+	return cs
+}
+
 // BenchmarkMCPCall measures what the proxy adds to a tools/call: the
-// same SDK client calls the same upstream tool directly and through the
-// proxy (decision, durable audit record, pin check, one more hop), in one
-// run. Report p50/p99:
+// same SDK client calls the same upstream tool (streamable HTTP) directly
+// and through the proxy (decision, audit record, pin check, one more
+// hop), in one run. proxy-batch and proxy-sync serve the client in this
+// process over in-memory transports, as stdio would, with the audit log
+// in batch mode (the command's default) and in sync mode (fsync before
+// each call is forwarded); proxy-process is the real command in its own
+// process, reached over streamable HTTP. Report p50/p99:
 //
-//	go test -run '^$' -bench MCPCall -benchtime 2000x ./internal/e2e
+//	go test -run '^$' -bench MCPCall -benchtime 3000x ./internal/e2e
 func BenchmarkMCPCall(b *testing.B) {
+	// `sentinel mcp proxy` runs with GOGC=400 (see tuneGC); in this one
+	// process the direct calls get the same setting.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	up := newMCPUpstream(b)
 	direct, err := mcp.NewClient(&mcp.Implementation{Name: "bench", Version: "1"}, nil).
 		Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: up.url}, nil)
@@ -306,17 +365,20 @@ func BenchmarkMCPCall(b *testing.B) {
 	defer direct.Close()
 	for _, tc := range []struct {
 		name    string
-		durable bool
+		mode    audit.Mode
 		proxied bool
 	}{
-		{"direct", false, false},
-		{"proxy", true, true},
-		{"proxy-nofsync", false, true},
+		{"direct", 0, false},
+		{"proxy-batch", audit.Batch, true},
+		{"proxy-sync", audit.Sync, true},
+		{"proxy-process", audit.Batch, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			cs := direct
-			if tc.proxied {
-				cs = newMCPProxy(b, up.url, tc.durable).connect(b, nil)
+			if tc.name == "proxy-process" {
+				cs = proxyProcess(b, up.url)
+			} else if tc.proxied {
+				cs = newMCPProxy(b, up.url, tc.mode).connect(b, nil)
 				if _, err := cs.ListTools(context.Background(), nil); err != nil {
 					b.Fatal(err)
 				}

@@ -67,6 +67,7 @@ func RunRemote(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, c
 // remote is the Backend of RunRemote.
 type remote struct {
 	base    string
+	where   string // the server, as errors name it
 	token   string
 	timeout time.Duration
 	client  *http.Client
@@ -95,7 +96,7 @@ func newRemote(cfg RemoteConfig) (*remote, error) {
 		c.Timeout = timeout
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &remote{base: cfg.URL, token: cfg.Token, timeout: timeout, client: &c}, nil
+	return &remote{base: cfg.URL, where: cfg.URL, token: cfg.Token, timeout: timeout, client: &c}, nil
 }
 
 // checkAnswer is the part of /v1/check's answer the hook reads.
@@ -194,9 +195,9 @@ func (r *remote) post(ctx context.Context, path string, body, out any) error {
 	if err != nil {
 		var te interface{ Timeout() bool }
 		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &te) && te.Timeout() {
-			return Errorf(CodeTimeout, "the Sentinel server at %s did not answer within %s", r.base, r.timeout)
+			return Errorf(CodeTimeout, "the Sentinel server at %s did not answer within %s", r.where, r.timeout)
 		}
-		return Errorf(CodeUnreachable, "the Sentinel server at %s cannot be reached: %v", r.base, err)
+		return Errorf(CodeUnreachable, "the Sentinel server at %s cannot be reached: %v", r.where, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxServerAnswer+1))

@@ -72,6 +72,12 @@ func ThinCommandFor(exe, server string) string {
 	return shellQuote(exe) + " claude-code --server " + shellQuote(server)
 }
 
+// LocalCommandFor returns the hook command for the sentinel-hook binary at
+// exe asking this user's on-demand local server (see RunLocal).
+func LocalCommandFor(exe string) string {
+	return shellQuote(exe) + " claude-code --local"
+}
+
 func shellQuote(s string) string {
 	safe := s != ""
 	for _, c := range s {

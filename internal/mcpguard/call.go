@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/sentinel-agent/sentinel/internal/audit"
@@ -54,19 +55,19 @@ func (s *session) callTool(ctx context.Context, req *mcp.CallToolRequest) (res *
 	}
 	// The store, not the listing, has the last word: an operator may have
 	// approved the definition since.
-	cur, err := p.opts.Pins.GetPin(ctx, p.opts.Name, name)
+	approved, err := p.approvedPin(ctx, name, v.Check.Hash)
 	if err != nil {
 		p.log.Error("pin store unavailable; call refused", "tool", full, "error", err)
 		return s.refuseTool(ctx, full, CodePinUnavailable, "Sentinel could not read this tool's pin, so the call is refused", err.Error()), nil
 	}
-	if cur.Approved == "" || cur.Approved != v.Check.Hash {
+	if approved == "" || approved != v.Check.Hash {
 		code := CodeToolChanged
 		msg := "this tool's definition changed since it was approved"
-		if cur.Approved == "" {
+		if approved == "" {
 			code, msg = CodeToolFlagged, "this tool's definition carries instructions or hidden text aimed at the model"
 		}
 		return s.refuseTool(ctx, full, code, msg+"; it is withheld until an operator approves it (sentinel mcp pins approve "+p.opts.Name+" "+name+")",
-			"seen "+v.Check.Hash+" approved "+orNone(cur.Approved)), nil
+			"seen "+v.Check.Hash+" approved "+orNone(approved)), nil
 	}
 	args, fwdArgs, err := decodeArgs(req.Params.Arguments)
 	if err != nil {
@@ -86,6 +87,47 @@ func (s *session) callTool(ctx context.Context, req *mcp.CallToolRequest) (res *
 		return refusal(full, d.Action.String(), d.DecisionID, d.Reasons), nil
 	}
 	return s.up.CallTool(ctx, &mcp.CallToolParams{Meta: req.Params.Meta, Name: name, Arguments: fwdArgs})
+}
+
+// pinTTL is how long a call trusts the approved hash an earlier call of
+// the same tool read from the store. An approval only ever moves a tool to
+// a definition an operator reviewed, so a remembered match is at worst a
+// definition that was approved until a moment ago; a mismatch is never
+// remembered. Reading the pin was most of what the proxy added to a call
+// (p50 83 µs, p99 270 µs of SQLite per call).
+const pinTTL = time.Second
+
+// pinRead is an approved hash and when it was read.
+type pinRead struct {
+	approved string
+	at       time.Time
+}
+
+// approvedPin returns the approved hash of the tool's pin: the one read
+// less than pinTTL ago when it matches want, else the store's.
+func (p *Proxy) approvedPin(ctx context.Context, tool, want string) (string, error) {
+	now := p.opts.Now()
+	p.pinMu.Lock()
+	r, ok := p.approved[tool]
+	p.pinMu.Unlock()
+	if ok && r.approved == want && now.Sub(r.at) >= 0 && now.Sub(r.at) < pinTTL {
+		return r.approved, nil
+	}
+	cur, err := p.opts.Pins.GetPin(ctx, p.opts.Name, tool)
+	if err != nil {
+		return "", err
+	}
+	p.pinMu.Lock()
+	if p.approved == nil {
+		p.approved = map[string]pinRead{}
+	}
+	if cur.Approved != "" && cur.Approved == want {
+		p.approved[tool] = pinRead{approved: cur.Approved, at: now}
+	} else {
+		delete(p.approved, tool)
+	}
+	p.pinMu.Unlock()
+	return cur.Approved, nil
 }
 
 // refuseTool refuses a call the kernel never saw and records why.

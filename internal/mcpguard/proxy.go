@@ -80,6 +80,11 @@ type Proxy struct {
 	// upstream did.
 	upstreamEnded map[*mcp.ServerSession]chan struct{}
 	closed        bool
+
+	// approved remembers, per tool, the approved hash a call last read
+	// from the store, for pinTTL (see approvedPin).
+	pinMu    sync.Mutex
+	approved map[string]pinRead
 }
 
 // ErrUpstreamEnded is Serve's error when the upstream session ended (the
