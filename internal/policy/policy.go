@@ -30,6 +30,7 @@ import (
 
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/request"
+	"github.com/sentinel-agent/sentinel/internal/sandbox/profile"
 )
 
 // Version is the only policy file version this build understands.
@@ -51,6 +52,7 @@ type Policy struct {
 	Paths    Paths     `yaml:"paths,omitempty" json:"paths"`
 	Command  Command   `yaml:"command,omitempty" json:"command"`
 	Egress   Egress    `yaml:"egress,omitempty" json:"egress"`
+	Sandbox  Sandbox   `yaml:"sandbox,omitempty" json:"sandbox"`
 	Tools    []Tool    `yaml:"tools,omitempty" json:"tools,omitempty"`
 	Rules    []Rule    `yaml:"rules,omitempty" json:"rules,omitempty"`
 	source   string    // file name for messages
@@ -113,6 +115,38 @@ type Egress struct {
 	AllowedSchemes []string          `yaml:"allowed_schemes,omitempty" json:"allowed_schemes,omitempty"`
 	Actions        map[string]string `yaml:"actions,omitempty" json:"actions,omitempty"`
 }
+
+// Sandbox holds the sandbox profiles by name.
+type Sandbox struct {
+	Profiles map[string]profile.Profile `yaml:"profiles,omitempty" json:"profiles,omitempty"`
+}
+
+// SandboxProfile returns the named profile: the policy's, with what it
+// leaves unset taken from the built-in default, or the built-in default
+// itself for "default" (or "") when the policy does not replace it.
+func (p *Policy) SandboxProfile(name string) (profile.Profile, error) {
+	if name == "" {
+		name = profile.DefaultName
+	}
+	if pr, ok := p.Sandbox.Profiles[name]; ok {
+		return pr.WithDefaults(), nil
+	}
+	if name == profile.DefaultName {
+		return profile.Default(), nil
+	}
+	names := []string{profile.DefaultName}
+	for n := range p.Sandbox.Profiles {
+		if n != profile.DefaultName {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names[1:])
+	return profile.Profile{}, fmt.Errorf("no sandbox profile %q in the policy; known: %s", name, strings.Join(names, ", "))
+}
+
+// validProfileName is a sandbox profile's name: lower case letters,
+// digits, '-' and '_'.
+var validProfileName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // EgressActionKeys are the keys of egress.actions.
 var EgressActionKeys = []string{"private", "metadata", "listen", "send_unknown"}
@@ -378,6 +412,20 @@ func (p *Policy) Validate() error {
 		checkAction("command.actions."+k, p.Command.Actions[k])
 	}
 	checkAction("egress.default", p.Egress.Default)
+	for _, name := range sortedKeys(p.Sandbox.Profiles) {
+		path := "sandbox.profiles." + name
+		if !validProfileName.MatchString(name) {
+			add(path, "profile name %q: use lower case letters, digits, '-' and '_'", name)
+			continue
+		}
+		// Resolved against stand-in paths: what is checked here is the
+		// profile's shape; its paths are checked again when it runs.
+		if _, err := p.Sandbox.Profiles[name].Resolve(name, profile.Vars{Workspace: "/workspace", Home: "/home/user", DataDir: "/data"}); err != nil {
+			for _, e := range strings.Split(err.Error(), "\n") {
+				add(path, "%s", e)
+			}
+		}
+	}
 	seenTool := map[string]bool{}
 	for i, t := range p.Tools {
 		path := fmt.Sprintf("tools[%d]", i)
@@ -493,6 +541,15 @@ func merge(base, over *Policy) *Policy {
 		out.Egress.AllowedSchemes = over.Egress.AllowedSchemes
 	}
 	out.Egress.Actions = mergeMap(base.Egress.Actions, over.Egress.Actions)
+	if len(over.Sandbox.Profiles) > 0 {
+		out.Sandbox.Profiles = map[string]profile.Profile{}
+		for k, v := range base.Sandbox.Profiles {
+			out.Sandbox.Profiles[k] = v
+		}
+		for k, v := range over.Sandbox.Profiles {
+			out.Sandbox.Profiles[k] = v
+		}
+	}
 	// A tool declared in both: the overlay's declaration replaces the base's.
 	out.Tools = nil
 	overTools := map[string]bool{}
