@@ -72,3 +72,32 @@ func ExampleWrap() {
 	// needs approval: git push --force origin main
 	// denied: rm -rf ~
 }
+
+// A shell tool whose commands run in the sandbox: the workspace and a
+// private /tmp are writable, credentials are hidden, there is no network.
+// (The program's main calls sentinel.SandboxMain first.)
+func ExampleGuard_Command() {
+	ws, _ := os.MkdirTemp("", "example-")
+	defer os.RemoveAll(ws)
+	g, err := sentinel.New(sentinel.Options{Workspace: ws})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	for _, cmd := range []string{"echo hello > greeting.txt && cat greeting.txt", "touch /etc/owned", "rm -rf ~"} {
+		call := sentinel.Call{Tool: "Bash", Args: map[string]any{"command": cmd}}
+		_, res, err := g.Execute(ctx, call, g.Command([]string{"/bin/sh", "-c", cmd}, sentinel.CommandOptions{}))
+		switch {
+		case errors.Is(err, sentinel.ErrDenied):
+			fmt.Println("denied:", cmd)
+		case err != nil:
+			fmt.Printf("failed: %s: %s", cmd, res.Output)
+		default:
+			fmt.Print(res.Output)
+		}
+	}
+	// Output:
+	// hello
+	// failed: touch /etc/owned: touch: cannot touch '/etc/owned': Read-only file system
+	// denied: rm -rf ~
+}

@@ -120,6 +120,10 @@ type Guard struct {
 	log     *audit.Log
 	st      audit.Store
 	approve func(ctx context.Context, c Call, d Decision) (bool, error)
+
+	// For Command: the sandbox profiles and the paths they refer to.
+	pol                      *policy.Policy
+	workspace, home, dataDir string
 }
 
 // New builds a Guard. It compiles the policy and runs every rule's
@@ -132,7 +136,7 @@ func New(opts Options) (*Guard, error) {
 	if opts.Home == "" {
 		opts.Home, _ = os.UserHomeDir()
 	}
-	g := &Guard{approve: opts.Approve}
+	g := &Guard{approve: opts.Approve, pol: p.p, workspace: opts.Workspace, home: opts.Home, dataDir: opts.DataDir}
 	var rec kernel.Recorder
 	if opts.DataDir != "" {
 		ctx := context.Background()

@@ -63,6 +63,7 @@ func commands() []command {
 		{"hook", "agent host hooks: hook claude-code (reads the hook event on stdin) | hook install|uninstall claude-code", runHook},
 		{"mcp", "MCP guard proxy and tool pins: mcp proxy [flags] -- CMD | mcp pins list|show|approve", runMCP},
 		{"token", "client tokens: token new --name NAME --scopes check,audit:read", runToken},
+		{"run", "run a command in the sandbox: sentinel run [--profile P] [--workspace DIR] [--mode sandbox|direct|dry-run] [--trace] -- CMD [ARG ...]", runRun},
 		{"doctor", "check the server's configuration, data dir, store, tokens and bind address", runDoctor},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "sentinel", Version); return ExitOK }},
 		{"help", "show this help", nil},

@@ -11,6 +11,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/policy"
+	"github.com/sentinel-agent/sentinel/internal/sandbox"
 )
 
 // doctor collects findings: ok, warn or fail, each with what to do.
@@ -116,6 +117,15 @@ func runDoctor(e *env, args []string) int {
 		d.fail("bind address %s is not loopback and there is no authentication; the server will refuse to start", *sf.addr)
 	default:
 		d.warn("bind address %s is not loopback: put a TLS proxy in front (deploy/nginx.conf) and list it in trusted_proxies", *sf.addr)
+	}
+
+	// Sandbox: tried, not assumed.
+	for _, c := range sandbox.Probe(e.ctx) {
+		if c.Enforced {
+			d.ok("sandbox: %s enforced (%s)", c.Layer, c.Detail)
+		} else {
+			d.warn("sandbox: %s is NOT enforced on this machine (%s); sentinel run refuses profiles that need it unless they are best_effort", c.Layer, c.Detail)
+		}
 	}
 
 	fmt.Fprintf(e.stdout, "%d problems, %d warnings\n", d.fails, d.warns)
