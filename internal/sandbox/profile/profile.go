@@ -402,6 +402,9 @@ func checkAllow(s string) error {
 	return err
 }
 
+// FormatSize writes n bytes as ParseSize reads them back.
+func FormatSize(n int64) string { return strconv.FormatInt(n, 10) }
+
 // ParseSize reads "512MiB", "2GiB", "100MB", "4096" (bytes).
 func ParseSize(s string) (int64, error) {
 	num := strings.TrimRight(s, "KMGTiBkb")
