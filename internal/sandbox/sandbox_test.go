@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -309,5 +310,84 @@ func TestRunRefusesBadSpecs(t *testing.T) {
 	_, err := Run(context.Background(), Spec{Argv: []string{"no-such-command-x"}, Profile: r, Environ: []string{"PATH=/usr/bin"}})
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing command: %v; want ErrNotFound", err)
+	}
+}
+
+func TestSandboxLocalhostPorts(t *testing.T) {
+	needSandbox(t)
+	w := newWorld(t)
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash for /dev/tcp")
+	}
+	var ports []int
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				_, _ = c.Write([]byte("host-service\n"))
+				c.Close()
+			}
+		}()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	r := w.profile(t, func(p *profile.Profile) {
+		p.Network = profile.NetworkLocalhost
+		p.LocalPorts = []int{ports[0]}
+	})
+	script := fmt.Sprintf(`%[1]s -c 'exec 3<>/dev/tcp/127.0.0.1/%[2]d; timeout 5 cat <&3'; echo ---
+%[1]s -c 'exec 3<>/dev/tcp/127.0.0.1/%[3]d && echo reached-other-port' 2>/dev/null; echo end`, bash, ports[0], ports[1])
+	_, out, errs := run(t, w, r, Sandboxed, script)
+	listed, other, _ := strings.Cut(out, "---")
+	if !strings.Contains(listed, "host-service") {
+		t.Errorf("the listed port is not reachable:\n%s\n%s", out, errs)
+	}
+	if strings.Contains(other, "reached-other-port") || !strings.Contains(other, "end") {
+		t.Errorf("a port the profile does not list was reachable:\n%s", out)
+	}
+}
+
+func TestSandboxSeccompIsConfigurable(t *testing.T) {
+	needSandbox(t)
+	w := newWorld(t)
+	script := "mkdir made && echo mkdir-ok || echo mkdir-refused"
+	_, out, _ := run(t, w, w.profile(t, nil), Sandboxed, script)
+	if !strings.Contains(out, "mkdir-ok") {
+		t.Fatalf("mkdir under the default filter: %s", out)
+	}
+	r := w.profile(t, func(p *profile.Profile) { p.Seccomp.Deny = []string{"mkdir", "mkdirat"} })
+	_, out, _ = run(t, w, r, Sandboxed, "rmdir made; "+script)
+	if !strings.Contains(out, "mkdir-refused") {
+		t.Errorf("mkdir with mkdir denied by the profile: %s", out)
+	}
+	// An unknown system call name in the profile refuses the run.
+	r = w.profile(t, func(p *profile.Profile) { p.Seccomp.Deny = []string{"no_such_call"} })
+	if _, err := Run(context.Background(), Spec{Argv: []string{"/bin/true"}, Profile: r}); err == nil || !strings.Contains(err.Error(), "no_such_call") {
+		t.Errorf("unknown system call: %v", err)
+	}
+}
+
+func TestSandboxInheritsNoDescriptors(t *testing.T) {
+	needSandbox(t)
+	w := newWorld(t)
+	// A descriptor this process holds without close-on-exec, as a Go
+	// program holds what it was started with: a directory outside the
+	// workspace, which would be a way out of the new root.
+	fd, err := syscall.Open(w.outside, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	_, out, _ := run(t, w, w.profile(t, nil), Sandboxed, fmt.Sprintf("ls /proc/self/fd | tr '\\n' ' '; cat /proc/self/fd/%d/keep.txt 2>/dev/null", fd))
+	if strings.TrimSpace(out) != "0 1 2 3" {
+		t.Errorf("the command holds descriptors %q; want only 0 1 2 and ls's own 3", out)
 	}
 }

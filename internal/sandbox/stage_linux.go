@@ -265,6 +265,12 @@ func runExec() int {
 		}
 		rep.layer("trace", true, "seccomp user notification")
 	}
+	// Descriptors the host process inherited and passed on (a Go program
+	// leaves what it was started with open) must not reach the command: a
+	// directory descriptor would be a way out of the new root.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fail(fmt.Errorf("closing inherited descriptors: %w", err))
+	}
 	err := unix.Exec(cfg.Path, cfg.Argv, cfg.Env)
 	rep.send(report{Error: fmt.Sprintf("%s: %v", cfg.Argv[0], err), NotFound: errors.Is(err, unix.ENOENT)})
 	return 127
