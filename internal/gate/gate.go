@@ -43,6 +43,9 @@ type Input struct {
 	// Prior holds the verdicts of the gates that already ran, in order;
 	// the risk gate reads them.
 	Prior []Result
+	// Session holds the session's taint flags (untrusted, sensitive)
+	// for rules; nil when the call has no session.
+	Session map[string]bool
 	// Trace asks gates for their explain notes; without it they may skip
 	// building them, which keeps the hot path free of formatting.
 	Trace bool

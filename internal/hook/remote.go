@@ -161,6 +161,9 @@ func (r *remote) Outcome(ctx context.Context, in Input, rep Report) error {
 	if !rep.Empty() {
 		body["result"] = "sentinel scan: " + strings.Join(rep.Codes(), " ")
 	}
+	if t := rep.Taint(); len(t) > 0 {
+		body["taint"] = t
+	}
 	var ok struct {
 		Recorded bool `json:"recorded"`
 	}

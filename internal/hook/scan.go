@@ -45,6 +45,20 @@ func (r Report) Empty() bool {
 	return len(r.Secrets) == 0 && len(r.Injections) == 0 && len(r.Hidden) == 0
 }
 
+// Taint is what the scan tells the server's rule of two: "untrusted"
+// when the output held injected instructions or hidden text, "sensitive"
+// when it held credentials.
+func (r Report) Taint() []string {
+	var t []string
+	if len(r.Injections) > 0 || len(r.Hidden) > 0 {
+		t = append(t, "untrusted")
+	}
+	if len(r.Secrets) > 0 {
+		t = append(t, "sensitive")
+	}
+	return t
+}
+
 // Codes lists every finding as a code ("secret.github-pat",
 // "injection.ignore_instructions", "hidden.unicode_tags"), plus
 // "scan.truncated" when the scan stopped early.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sentinel-agent/sentinel/internal/analysis"
 	"github.com/sentinel-agent/sentinel/internal/decision"
+	"github.com/sentinel-agent/sentinel/internal/request"
 )
 
 // cache is a small LRU of decisions keyed by the content hash of the call
@@ -29,6 +30,8 @@ type cached struct {
 	d    decision.Decision
 	kind string
 	a    *analysis.Analysis
+	// call is the normalised call, for the rule of two on a repeat.
+	call *request.ToolCall
 }
 
 func newCache(n int) *cache {

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -35,6 +36,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/policy"
 	"github.com/sentinel-agent/sentinel/internal/request"
 	"github.com/sentinel-agent/sentinel/internal/shell"
+	"github.com/sentinel-agent/sentinel/internal/taint"
 )
 
 // Options configure a kernel. Workspace and Home are the world the calls
@@ -61,6 +63,9 @@ type Options struct {
 	// the audit log. A decision it cannot record is denied: nothing runs
 	// unrecorded.
 	Recorder Recorder
+	// Taint holds the sessions' flags for the rule of two; nil gives the
+	// kernel a tracker of its own (in memory, per process).
+	Taint *taint.Tracker
 }
 
 // Recorder keeps the audit record of decisions; *audit.Log is one.
@@ -79,6 +84,7 @@ type Kernel struct {
 	analyzer *shell.Analyzer
 	state    atomic.Pointer[state]
 	cache    *cache
+	taint    *taint.Tracker
 }
 
 type state struct {
@@ -114,6 +120,10 @@ func New(p *policy.Policy, opts Options) (*Kernel, error) {
 		opts:     opts,
 		env:      gate.Env{Workspace: ws, Home: home, Cwd: ws, Resolved: true},
 		analyzer: shell.New(opts.Shell),
+		taint:    opts.Taint,
+	}
+	if k.taint == nil {
+		k.taint = taint.New(taint.Options{})
 	}
 	if opts.CacheSize > 0 {
 		k.cache = newCache(opts.CacheSize)
@@ -178,10 +188,12 @@ type Trace struct {
 	Results  []gate.Result
 }
 
-// Decide decides one call and, with a Recorder, records it.
+// Decide decides one call and, with a Recorder, records it. A call it
+// lets run (or asks about) sets its session's taint flags.
 func (k *Kernel) Decide(ctx context.Context, raw request.Raw) decision.Decision {
 	d, tr := k.decide(ctx, raw, false)
 	if k.opts.Recorder == nil {
+		k.expose(raw.Session, tr, d)
 		return d
 	}
 	var kind string
@@ -197,6 +209,7 @@ func (k *Kernel) Decide(ctx context.Context, raw request.Raw) decision.Decision 
 			Message: "the audit log could not record this call, so it is refused; check the data dir or the database",
 			Detail:  err.Error()})
 	}
+	k.expose(raw.Session, tr, d)
 	return d
 }
 
@@ -227,12 +240,22 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 		return denyDecision(rev, id, decision.Reason{Gate: "kernel", Code: "request.invalid", Action: decision.Deny,
 			Message: "the call's arguments cannot be encoded", Detail: err.Error()}), &Trace{Env: k.env}
 	}
+	// The session's taint flags are part of the call: rules may read them.
+	sess := k.taint.State(raw.Session)
+	if sess.Untrusted {
+		key += "+u"
+	}
+	if sess.Sensitive {
+		key += "+s"
+	}
 	if !trace && k.cache != nil {
 		if cv, ok := k.cache.get(key); ok {
 			d = cv.d
 			d.DecisionID = id // the verdict repeats; the decision is a new one
-			if k.opts.Recorder != nil {
-				return d, &Trace{Call: &request.ToolCall{Kind: request.Kind(cv.kind)}, Analysis: cv.a}
+			d.Reasons = slices.Clone(d.Reasons)
+			k.ruleOfTwo(st, sess, cv.call, cv.a, &d)
+			if k.opts.Recorder != nil || raw.Session != "" {
+				return d, &Trace{Call: cv.call, Analysis: cv.a}
 			}
 			return d, nil
 		}
@@ -251,6 +274,9 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 		return denyDecision(rev, id, r), &Trace{Env: k.env}
 	}
 	in.Trace = trace
+	if raw.Session != "" {
+		in.Session = sess.Map()
+	}
 	action, reasons, results := st.chain.Run(ctx, in)
 	for _, r := range pre {
 		action = decision.Stricter(action, r.Action)
@@ -271,17 +297,78 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 			Message: "the decision did not finish in time; the call is refused"}}, d.Reasons...)
 	}
 	if k.cache != nil && d.Action == action {
-		k.cache.put(key, cached{d: d, kind: string(in.Call.Kind), a: in.Analysis})
+		k.cache.put(key, cached{d: d, kind: string(in.Call.Kind), a: in.Analysis, call: in.Call})
 	}
+	k.ruleOfTwo(st, sess, in.Call, in.Analysis, &d)
 	if trace {
 		tr = &Trace{Call: in.Call, Analysis: in.Analysis, Env: in.Env, Results: results}
-	} else if k.opts.Recorder != nil {
+	} else if k.opts.Recorder != nil || raw.Session != "" {
 		tr = &Trace{Call: in.Call, Analysis: in.Analysis}
 	}
 	return d, tr
 }
 
 var errTooLarge = errors.New("arguments too large")
+
+// CodeRuleOfTwo is the reason code of the taint check.
+const CodeRuleOfTwo = "taint.rule_of_two"
+
+// ruleOfTwo adds the taint reason to d when the call has an external
+// effect and its session has seen untrusted content and read sensitive
+// data. A repeated call (from the cache) is checked again: the session
+// may have changed since.
+func (k *Kernel) ruleOfTwo(st *state, sess taint.State, call *request.ToolCall, a *analysis.Analysis, d *decision.Decision) {
+	act := st.c.Taint
+	if !sess.Untrusted || !sess.Sensitive || act == decision.Allow || d.Action == decision.Deny {
+		return
+	}
+	effect, what := taint.Effect(call, a)
+	if !effect {
+		return
+	}
+	var saw, read []string
+	for _, s := range sess.Sources {
+		ref := s.Tool + ": " + s.Reason
+		if s.DecisionID != "" {
+			ref += " (" + s.DecisionID + ")"
+		}
+		if s.Flag == taint.Untrusted {
+			saw = append(saw, ref)
+		} else {
+			read = append(read, ref)
+		}
+	}
+	d.Reasons = append(d.Reasons, decision.Reason{Gate: "taint", Code: CodeRuleOfTwo, Action: act,
+		Message: "this call " + what + " after the session saw untrusted content and read sensitive data; " +
+			"an injected instruction could be leaking it, so a human must agree",
+		Detail: "untrusted: " + strings.Join(saw, "; ") + " | sensitive: " + strings.Join(read, "; ")})
+	d.Action = decision.Stricter(d.Action, act)
+}
+
+// expose sets the session's flags from a call the kernel let run (or
+// asks a human about): what it reads and what its output brings in.
+func (k *Kernel) expose(session string, tr *Trace, d decision.Decision) {
+	if session == "" || tr == nil || tr.Call == nil || d.Action == decision.Deny {
+		return
+	}
+	for _, s := range taint.Exposure(tr.Call, tr.Analysis, d.Reasons) {
+		s.DecisionID = d.DecisionID
+		k.taint.Mark(session, s)
+	}
+}
+
+// Observe sets a session's flags from what a call's output held, as a
+// host reports it after the call ran (an injection found in a web page,
+// a secret in a file's content).
+func (k *Kernel) Observe(session, tool, decisionID string, f taint.Flag, why string) {
+	k.taint.Mark(session, taint.Source{Flag: f, Tool: tool, DecisionID: decisionID, Reason: why})
+}
+
+// Session returns a session's taint flags.
+func (k *Kernel) Session(session string) taint.State { return k.taint.State(session) }
+
+// EndSession forgets a session's flags.
+func (k *Kernel) EndSession(session string) { k.taint.End(session) }
 
 func timedOut(rs []decision.Reason) bool {
 	for _, r := range rs {

@@ -38,6 +38,10 @@ type Compiled struct {
 	Unresolved  decision.Action
 	MaxArgBytes int
 	Timeout     time.Duration
+	// Taint is the action when a session that saw untrusted content and
+	// read sensitive data makes a call with an external effect; Allow
+	// turns the rule of two off.
+	Taint decision.Action
 }
 
 // Default values for fields a policy leaves out.
@@ -76,6 +80,7 @@ func Compile(p *Policy, o Options) (*Compiled, error) {
 	}
 
 	c.UnknownTool = act(p.Defaults.UnknownTool, decision.Confirm)
+	c.Taint = act(p.Taint.Action, decision.Confirm)
 	c.Unparseable = act(p.Defaults.Unparseable, decision.Deny)
 	c.Unresolved = act(p.Defaults.Unresolved, decision.Notify)
 	c.MaxArgBytes = DefaultMaxArgBytes

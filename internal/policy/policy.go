@@ -53,6 +53,7 @@ type Policy struct {
 	Command  Command   `yaml:"command,omitempty" json:"command"`
 	Egress   Egress    `yaml:"egress,omitempty" json:"egress"`
 	Sandbox  Sandbox   `yaml:"sandbox,omitempty" json:"sandbox"`
+	Taint    Taint     `yaml:"taint,omitempty" json:"taint"`
 	Tools    []Tool    `yaml:"tools,omitempty" json:"tools,omitempty"`
 	Rules    []Rule    `yaml:"rules,omitempty" json:"rules,omitempty"`
 	source   string    // file name for messages
@@ -114,6 +115,14 @@ type Egress struct {
 	BlockPrivate   *bool             `yaml:"block_private,omitempty" json:"block_private,omitempty"`
 	AllowedSchemes []string          `yaml:"allowed_schemes,omitempty" json:"allowed_schemes,omitempty"`
 	Actions        map[string]string `yaml:"actions,omitempty" json:"actions,omitempty"`
+}
+
+// Taint configures the rule of two across a session's calls.
+type Taint struct {
+	// Action is what a call with an external effect gets in a session
+	// that saw untrusted content and read sensitive data: confirm (the
+	// default), deny, notify, or allow to turn the rule off.
+	Action string `yaml:"action,omitempty" json:"action,omitempty"`
 }
 
 // Sandbox holds the sandbox profiles by name.
@@ -412,6 +421,7 @@ func (p *Policy) Validate() error {
 		checkAction("command.actions."+k, p.Command.Actions[k])
 	}
 	checkAction("egress.default", p.Egress.Default)
+	checkAction("taint.action", p.Taint.Action)
 	for _, name := range sortedKeys(p.Sandbox.Profiles) {
 		path := "sandbox.profiles." + name
 		if !validProfileName.MatchString(name) {
@@ -541,6 +551,7 @@ func merge(base, over *Policy) *Policy {
 		out.Egress.AllowedSchemes = over.Egress.AllowedSchemes
 	}
 	out.Egress.Actions = mergeMap(base.Egress.Actions, over.Egress.Actions)
+	str(&out.Taint.Action, over.Taint.Action)
 	if len(over.Sandbox.Profiles) > 0 {
 		out.Sandbox.Profiles = map[string]profile.Profile{}
 		for k, v := range base.Sandbox.Profiles {

@@ -17,6 +17,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/redact"
 	"github.com/sentinel-agent/sentinel/internal/request"
+	"github.com/sentinel-agent/sentinel/internal/taint"
 )
 
 // checkRequest is the body of POST /v1/check: the call as `sentinel check
@@ -307,6 +308,10 @@ type outcomeRequest struct {
 	Retries    int    `json:"retries,omitempty"`
 	Error      string `json:"error,omitempty"`
 	Result     string `json:"result,omitempty"`
+	// Taint lists what the call's output held, as the host's scan found
+	// it: "untrusted" (instructions, hidden text) and "sensitive"
+	// (credentials). They set the session's flags for the rule of two.
+	Taint []string `json:"taint,omitempty"`
 }
 
 var outcomeStatuses = map[string]bool{"ok": true, "error": true, "timeout": true, "skipped": true}
@@ -333,6 +338,14 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 			return errorf(http.StatusBadRequest, "request.invalid_field", "%q is %d bytes; at most %d", name, len(v), maxIDLen)
 		}
 	}
+	if len(req.Taint) > 2 {
+		return errorf(http.StatusBadRequest, "request.invalid_field", "\"taint\" lists at most untrusted and sensitive")
+	}
+	for _, f := range req.Taint {
+		if f != string(taint.Untrusted) && f != string(taint.Sensitive) {
+			return errorf(http.StatusBadRequest, "request.invalid_field", "\"taint\" holds %q; use untrusted or sensitive", clipName(f))
+		}
+	}
 	ex := &audit.Execution{Status: req.Status, DurationMS: req.DurationMS, Retries: req.Retries,
 		Error: clipRedacted(req.Error), Result: clipRedacted(req.Result)}
 	if err := s.record(r.Context(), audit.Event{Type: audit.TypeOutcome, DecisionID: req.DecisionID, Session: req.Session,
@@ -340,6 +353,13 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 		return err
 	}
 	s.m.outcomes.WithLabelValues(req.Status).Inc()
+	for _, f := range req.Taint {
+		why := "its output held instructions or hidden text"
+		if f == string(taint.Sensitive) {
+			why = "its output held credentials"
+		}
+		s.k.Observe(req.Session, req.Tool, req.DecisionID, taint.Flag(f), why)
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{"recorded": true})
 }
 
@@ -369,5 +389,14 @@ func (s *Server) sessionEnd(w http.ResponseWriter, r *http.Request, id string, c
 	if err := s.record(r.Context(), audit.Event{Type: audit.TypeSession, Session: id, Agent: c.Name}); err != nil {
 		return err
 	}
+	s.k.EndSession(id)
 	return writeJSON(w, http.StatusOK, map[string]any{"ok": true, "session": id})
+}
+
+// clipName bounds a value quoted in an error.
+func clipName(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }

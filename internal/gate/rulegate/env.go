@@ -135,6 +135,7 @@ type activation struct {
 	adapter types.Adapter
 	call    *request.ToolCall
 	an      *analysis.Analysis
+	session map[string]bool
 
 	view callView
 	// vals caches the converted variables, indexed like varNames.
@@ -148,7 +149,7 @@ var varNames = [...]string{varCall, varCommand, varCommands, varPaths, varDests,
 var _ interpreter.Activation = (*activation)(nil)
 
 func newActivation(adapter types.Adapter, in *gate.Input) *activation {
-	a := &activation{adapter: adapter, call: in.Call, an: in.Analysis}
+	a := &activation{adapter: adapter, call: in.Call, an: in.Analysis, session: in.Session}
 	if a.call == nil {
 		a.call = &request.ToolCall{}
 	}
@@ -204,9 +205,7 @@ func (a *activation) convert(name string) ref.Val {
 	case varUnresolved:
 		return types.NewStringList(a.adapter, a.an.Unresolved)
 	case varSession:
-		// Session flags are not on gate.Input yet; every flag reads as
-		// absent until taint tracking provides them.
-		return a.adapter.NativeToValue(map[string]bool(nil))
+		return a.adapter.NativeToValue(a.session)
 	}
 	return types.NewErr("unknown variable %s", name)
 }
