@@ -338,10 +338,10 @@ func (k *Kernel) ruleOfTwo(st *state, sess taint.State, call *request.ToolCall, 
 			read = append(read, ref)
 		}
 	}
-	d.Reasons = append(d.Reasons, decision.Reason{Gate: "taint", Code: CodeRuleOfTwo, Action: act,
+	d.Reasons = sortReasons(append(d.Reasons, decision.Reason{Gate: "taint", Code: CodeRuleOfTwo, Action: act,
 		Message: "this call " + what + " after the session saw untrusted content and read sensitive data; " +
 			"an injected instruction could be leaking it, so a human must agree",
-		Detail: "untrusted: " + strings.Join(saw, "; ") + " | sensitive: " + strings.Join(read, "; ")})
+		Detail: "untrusted: " + strings.Join(saw, "; ") + " | sensitive: " + strings.Join(read, "; ")}))
 	d.Action = decision.Stricter(d.Action, act)
 }
 
