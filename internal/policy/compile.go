@@ -167,6 +167,7 @@ func Compile(p *Policy, o Options) (*Compiled, error) {
 	ec.MetadataAction = act(ea["metadata"], ec.MetadataAction)
 	ec.ListenAction = act(ea["listen"], ec.ListenAction)
 	ec.SendUnknownAction = act(ea["send_unknown"], ec.SendUnknownAction)
+	ec.SecretAction = act(ea["secret"], ec.SecretAction)
 	if c.Path != nil {
 		ec.Paths = c.Path
 	}

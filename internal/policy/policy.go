@@ -158,7 +158,7 @@ func (p *Policy) SandboxProfile(name string) (profile.Profile, error) {
 var validProfileName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 // EgressActionKeys are the keys of egress.actions.
-var EgressActionKeys = []string{"private", "metadata", "listen", "send_unknown"}
+var EgressActionKeys = []string{"private", "metadata", "listen", "send_unknown", "secret"}
 
 // Tool declares a tool: its kind (for custom tools) and its schema checks.
 type Tool struct {

@@ -17,13 +17,16 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/sentinel-agent/sentinel/internal/analysis"
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/gate"
+	"github.com/sentinel-agent/sentinel/internal/redact"
 	"github.com/sentinel-agent/sentinel/internal/request"
+	"github.com/sentinel-agent/sentinel/internal/taint"
 )
 
 // Reason codes.
@@ -36,6 +39,7 @@ const (
 	CodeDataOut        = "egress.data_out"
 	CodeScheme         = "egress.scheme"
 	CodeInvalidURL     = "egress.invalid_url"
+	CodeSecretOut      = "egress.secret_out"
 )
 
 // MaxDests is the most destinations one call may carry; more is refused.
@@ -101,6 +105,10 @@ type Config struct {
 	SchemeAction   decision.Action
 	// Paths, when set, tells which sent files are secrets.
 	Paths SensitivePaths
+	// SecretAction is for a call that sends data or acts outside the
+	// machine with a credential written in its arguments: exfiltration,
+	// whatever the destination.
+	SecretAction decision.Action
 }
 
 // Default returns the recommended configuration: every public destination
@@ -124,6 +132,7 @@ func Default() Config {
 		MetadataAction:    decision.Deny,
 		ListenAction:      decision.Confirm,
 		SendUnknownAction: decision.Notify,
+		SecretAction:      decision.Deny,
 		AllowedSchemes: []string{
 			"http", "https", "ws", "wss", "ssh", "sftp", "scp", "git", "git+ssh", "ssh+git",
 			"git+https", "git+http", "ftp", "ftps", "rsync", "s3", "gs",
@@ -166,6 +175,7 @@ func Compile(cfg Config) (*Gate, error) {
 	}{
 		{"Default", cfg.Default}, {"PrivateAction", cfg.PrivateAction}, {"MetadataAction", cfg.MetadataAction},
 		{"ListenAction", cfg.ListenAction}, {"SendUnknownAction", cfg.SendUnknownAction}, {"SchemeAction", cfg.SchemeAction},
+		{"SecretAction", cfg.SecretAction},
 	} {
 		if a.v < decision.Allow || a.v > decision.Deny {
 			errs = append(errs, fmt.Errorf("%s: invalid action %d", a.name, int(a.v)))
@@ -427,10 +437,62 @@ func (g *Gate) Check(ctx context.Context, in *gate.Input) (gate.Verdict, error) 
 		note := g.judge(&t, netCall, in.Env, add, raise)
 		v.Notes = append(v.Notes, note)
 	}
+	if effect, what := taint.Effect(in.Call, in.Analysis); effect {
+		if rules := secretsIn(in.Call); len(rules) > 0 {
+			add(decision.Reason{Gate: name, Code: CodeSecretOut, Action: g.cfg.SecretAction,
+				Message: decision.Say("sending a credential ("+strings.Join(rules, ", ")+") written in the arguments of a call that "+what,
+					g.cfg.SecretAction, "refer to the credential through the tool's own configuration or an environment variable the user set"),
+				Detail: "secrets found in the arguments of a call with an external effect"})
+			raise(decision.Dimensions{Impact: 3, Reversibility: 0, Sensitivity: 3})
+		}
+	}
 	if hasRisk {
 		v.Risk = &worst
 	}
 	return v, nil
+}
+
+// maxSecretScan bounds the argument text scanned for credentials.
+const maxSecretScan = 1 << 20
+
+// secretsIn returns the rule ids of the credentials written in the call's
+// string arguments (at most maxSecretScan bytes of them).
+func secretsIn(c *request.ToolCall) []string {
+	if c == nil {
+		return nil
+	}
+	var rules []string
+	budget := maxSecretScan
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if budget <= 0 || depth > 16 {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			if len(x) > budget {
+				x = x[:budget]
+			}
+			budget -= len(x)
+			_, fs := redact.Text(x)
+			for _, f := range fs {
+				if !slices.Contains(rules, f.Rule) {
+					rules = append(rules, f.Rule)
+				}
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e, depth+1)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, depth+1)
+			}
+		}
+	}
+	walk(c.Args, 0)
+	slices.Sort(rules)
+	return rules
 }
 
 func hasDest(ds []analysis.Dest, d analysis.Dest) bool {
