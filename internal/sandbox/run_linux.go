@@ -68,13 +68,24 @@ func runSandboxed(ctx context.Context, spec Spec, path string, env []string, res
 
 	cg, cgLayers := newCgroup(p.Memory, p.Processes)
 	defer cg.remove()
-	res.Layers = append(res.Layers, cgLayers...)
+	// Without a cgroup, rlimits bound what they can: the address space
+	// (coarser than memory: it counts mappings never touched) and, for
+	// a user other than root, the user's processes (all of them, inside
+	// the sandbox and out). The kernel does not apply RLIMIT_NPROC to
+	// root, so root without a pids cgroup has no process limit.
 	if cg.memDir == "" {
 		cfg.Limits.Memory = uint64(p.Memory)
+		cgLayers[0] = Layer{Name: "memory limit", Enforced: true,
+			Detail: fmt.Sprintf("RLIMIT_AS %d MiB (no cgroup: %s)", p.Memory>>20, cgLayers[0].Detail)}
 	}
 	if cg.pidsDir == "" {
 		cfg.Limits.Processes = uint64(p.Processes)
+		if os.Getuid() != 0 {
+			cgLayers[1] = Layer{Name: "process limit", Enforced: true,
+				Detail: fmt.Sprintf("RLIMIT_NPROC %d, counting all of this user's processes (no cgroup: %s)", p.Processes, cgLayers[1].Detail)}
+		}
 	}
+	res.Layers = append(res.Layers, cgLayers...)
 	for _, l := range cgLayers {
 		if !l.Enforced && !p.BestEffort {
 			return nil, fmt.Errorf("sandbox: %s is not available on this machine (%s); run as a user who may create cgroups, or set best_effort in profile %q", l.Name, l.Detail, p.Name)
