@@ -62,7 +62,8 @@ rules:
 }
 
 // With a DataDir every decision is recorded in a hash-chained, signed audit
-// log; `sentinel audit verify --data-dir DIR` checks it.
+// log, its secrets redacted; `sentinel audit verify --data-dir DIR` checks
+// it. A push with a password in its URL sends a credential out: denied.
 func ExampleOptions_dataDir() {
 	ws, _ := os.MkdirTemp("", "example-")
 	defer os.RemoveAll(ws)
@@ -74,13 +75,13 @@ func ExampleOptions_dataDir() {
 	}
 	d, _ := g.Check(context.Background(), sentinel.Call{Tool: "exec", Session: "s1",
 		Args: map[string]any{"command": "git push https://user:hunter2hunter2@git.example.com/r.git"}})
-	fmt.Println(d.Action)
+	fmt.Println(d.Action, d.Reasons[0].Code)
 	if err := g.Close(context.Background()); err != nil {
 		panic(err)
 	}
 	fi, _ := os.Stat(data + "/audit.key")
 	fmt.Println("key mode", fi.Mode().Perm())
 	// Output:
-	// notify
+	// deny egress.secret_out
 	// key mode -rw-------
 }

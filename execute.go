@@ -9,7 +9,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/sentinel-agent/sentinel/internal/audit"
+	"github.com/sentinel-agent/sentinel/internal/kernel"
+	"github.com/sentinel-agent/sentinel/internal/pipeline"
 	"github.com/sentinel-agent/sentinel/internal/redact"
+	"github.com/sentinel-agent/sentinel/internal/snapshot"
+	"github.com/sentinel-agent/sentinel/internal/verify"
 )
 
 // Result is what a guarded function hands back to Execute's caller. Output
@@ -18,6 +22,13 @@ import (
 // out of the log. New fields may be added.
 type Result struct {
 	Output string
+	// Verify is the verification's status with a data dir ("pass",
+	// "warn", "fail"; "" when nothing was verified), Checks its checks
+	// ("exists:fail:exists.missing"), and RolledBack whether Execute
+	// undid the call's file changes because a high-risk call failed it.
+	Verify     string
+	Checks     []string
+	RolledBack bool
 }
 
 var (
@@ -27,6 +38,10 @@ var (
 	// ErrNeedsApproval is wrapped by the error Execute returns for a
 	// confirm decision that no Options.Approve approved.
 	ErrNeedsApproval = errors.New("sentinel: the call needs a human's approval")
+	// ErrVerifyFailed is joined to Execute's error when the call ran but
+	// verification failed: a file it claims to write is not there, a
+	// changed file does not parse, a push is not on the remote.
+	ErrVerifyFailed = errors.New("sentinel: the call's result failed verification")
 	// ErrNotRecorded is joined to Execute's error when the call ran (or
 	// was refused by Options.Approve) but the audit log could not record
 	// the outcome. The Result is still returned: the call did run, and
@@ -68,7 +83,7 @@ func (g *Guard) Execute(ctx context.Context, c Call, fn func(context.Context) (R
 	if fn == nil {
 		return Decision{Action: Deny}, Result{}, errors.New("sentinel: Execute was given no function to run; pass the tool's function as fn")
 	}
-	d, err := g.Check(ctx, c)
+	d, tr, err := g.check(ctx, c)
 	if err != nil {
 		return d, Result{}, err
 	}
@@ -83,7 +98,16 @@ func (g *Guard) Execute(ctx context.Context, c Call, fn func(context.Context) (R
 		// Deny, and any action this version does not know.
 		return d, Result{}, fmt.Errorf("%w: %s: %s", ErrDenied, c.Tool, reasonList(d))
 	}
-	res, err := g.run(ctx, c, d, appr, fn)
+	var snap *snapshot.Snapshot
+	if g.pipe != nil && tr != nil {
+		// Without a snapshot the call could not be rolled back: it does
+		// not run.
+		if snap, err = g.pipe.Pre(ctx, d.DecisionID, g.k.Env().Workspace, tr.Call, tr.Analysis); err != nil {
+			rerr := g.recordOutcome(ctx, c, d, appr, &audit.Execution{Status: "skipped", Error: clipRedacted("snapshot failed: " + err.Error())})
+			return d, Result{}, errors.Join(fmt.Errorf("sentinel: the snapshot before %s failed, so it did not run: %w", c.Tool, err), rerr)
+		}
+	}
+	res, err := g.run(ctx, c, d, appr, tr, snap, fn)
 	return d, res, err
 }
 
@@ -107,7 +131,8 @@ func (g *Guard) askApproval(ctx context.Context, c Call, d Decision) (*audit.App
 }
 
 // run calls fn and records how it ended, also when it panics.
-func (g *Guard) run(ctx context.Context, c Call, d Decision, appr *audit.Approval, fn func(context.Context) (Result, error)) (Result, error) {
+func (g *Guard) run(ctx context.Context, c Call, d Decision, appr *audit.Approval, tr *kernel.Trace, snap *snapshot.Snapshot,
+	fn func(context.Context) (Result, error)) (Result, error) {
 	start := time.Now()
 	returned := false
 	defer func() {
@@ -134,11 +159,56 @@ func (g *Guard) run(ctx context.Context, c Call, d Decision, appr *audit.Approva
 		}
 		ex.Error = clipRedacted(err.Error())
 	}
+	if g.pipe != nil && g.log != nil && tr != nil {
+		return g.verify(ctx, c, d, appr, tr, snap, ex, res, err)
+	}
 	if rerr := g.recordOutcome(ctx, c, d, appr, ex); rerr != nil {
 		return res, errors.Join(err, rerr)
 	}
 	return res, err
 }
+
+// verify checks what the call claims against its snapshot, rolls a failed
+// high-risk call back, and records the outcome with both.
+func (g *Guard) verify(ctx context.Context, c Call, d Decision, appr *audit.Approval, tr *kernel.Trace, snap *snapshot.Snapshot,
+	ex *audit.Execution, res Result, err error) (Result, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), verifyTimeout)
+	defer cancel()
+	ws := g.k.Env().Workspace
+	claim := pipeline.ClaimFor(tr.Call, tr.Analysis, ws, res.Output, err == nil, snap)
+	ev := audit.Event{Session: c.Session, Agent: c.Agent, Tool: c.Tool, Approval: appr, Execution: ex}
+	post, perr := g.pipe.Post(ctx, d, ev, snap, claim)
+	res.Verify = string(post.Verify.Status)
+	for _, ch := range post.Verify.Checks {
+		s := ch.Name + ":" + string(ch.Status)
+		if ch.Code != "" {
+			s += ":" + ch.Code
+		}
+		res.Checks = append(res.Checks, s)
+	}
+	res.RolledBack = post.Rollback != nil && post.RollbackErr == ""
+	if perr != nil {
+		err = errors.Join(err, fmt.Errorf("%w: decision %s: %w", ErrNotRecorded, d.DecisionID, perr))
+	}
+	if post.Verify.Status == verify.Fail {
+		var why []string
+		for _, ch := range post.Verify.Checks {
+			if ch.Status == verify.Fail {
+				why = append(why, ch.Name+": "+ch.Reason)
+			}
+		}
+		msg := strings.Join(why, "; ")
+		if res.RolledBack {
+			msg += " (its file changes were rolled back)"
+		}
+		err = errors.Join(err, fmt.Errorf("%w: %s: %s", ErrVerifyFailed, c.Tool, msg))
+	}
+	return res, err
+}
+
+// verifyTimeout bounds the checks after a call (linters, a registry,
+// a remote).
+const verifyTimeout = 2 * time.Minute
 
 // recordOutcome appends the outcome event for d when the guard has an
 // audit log. Its error wraps ErrNotRecorded.

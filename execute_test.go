@@ -81,7 +81,7 @@ func TestExecute(t *testing.T) {
 		approval string // the outcome's approval status
 	}{
 		{name: "allow runs", cmd: "go test ./...", output: "ok  example.com/x", action: sentinel.Allow, runs: 1, exec: "ok"},
-		{name: "notify runs", cmd: "git push https://user:hunter2hunter2@git.example.com/r.git", action: sentinel.Notify, runs: 1, exec: "ok"},
+		{name: "notify runs", cmd: "curl -d @README.md https://api.example.com/upload", action: sentinel.Notify, runs: 1, exec: "ok"},
 		{name: "fn error is recorded", cmd: "go test ./...", fnErr: errTool, action: sentinel.Allow, runs: 1,
 			errIs: []error{errTool}, exec: "error"},
 		{name: "fn timeout", cmd: "go test ./...", fnErr: context.DeadlineExceeded, action: sentinel.Allow, runs: 1,

@@ -26,8 +26,10 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
+	"github.com/sentinel-agent/sentinel/internal/pipeline"
 	"github.com/sentinel-agent/sentinel/internal/policy"
 	"github.com/sentinel-agent/sentinel/internal/request"
+	"github.com/sentinel-agent/sentinel/internal/snapshot"
 	"github.com/sentinel-agent/sentinel/internal/store/sqlite"
 )
 
@@ -108,6 +110,10 @@ type Options struct {
 	// instead of before Check returns; a failing store still makes Check
 	// deny.
 	AuditBatch bool
+	// RollbackRisk is the risk score from which Execute rolls a call back
+	// by itself when its verification fails (with a DataDir); 0 means 7,
+	// a negative value never.
+	RollbackRisk float64
 	// Approve is asked by Execute (and Wrap) whether a confirm decision may
 	// run: true runs the call, false or an error refuses it. Without it a
 	// confirm is never run by Execute (ErrNeedsApproval). Check ignores it.
@@ -124,6 +130,9 @@ type Guard struct {
 	// For Command: the sandbox profiles and the paths they refer to.
 	pol                      *policy.Policy
 	workspace, home, dataDir string
+	// pipe snapshots, verifies and rolls back around Execute's calls
+	// when the guard has a data dir; nil otherwise.
+	pipe *pipeline.Pipeline
 }
 
 // New builds a Guard. It compiles the policy and runs every rule's
@@ -159,6 +168,12 @@ func New(opts Options) (*Guard, error) {
 			return nil, err
 		}
 		g.log, g.st, rec = l, st, l
+		snaps, err := openSnapshots(opts.DataDir)
+		if err != nil {
+			_ = g.Close(ctx)
+			return nil, err
+		}
+		g.pipe = pipeline.New(pipeline.Options{Snapshots: snaps, Recorder: l, RollbackRisk: opts.RollbackRisk})
 	}
 	k, err := kernel.New(p.p, kernel.Options{Workspace: opts.Workspace, Home: opts.Home, CacheSize: opts.CacheSize,
 		TempDir: os.TempDir(), Recorder: rec})
@@ -168,6 +183,18 @@ func New(opts Options) (*Guard, error) {
 	}
 	g.k = k
 	return g, nil
+}
+
+// openSnapshots opens the snapshot store in the data dir.
+func openSnapshots(dataDir string) (*snapshot.Store, error) {
+	dir, err := filepath.Abs(filepath.Join(dataDir, "snapshots"))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	return snapshot.Open(dir, snapshot.Options{})
 }
 
 // Close flushes the audit log, signs its closing checkpoint and closes the
@@ -192,13 +219,19 @@ var ErrUndecided = errors.New("sentinel: the call could not be decided and is de
 // Check decides one call. The returned Decision is always usable; err is
 // non-nil only when the decision is a fail-closed Deny (see ErrUndecided).
 func (g *Guard) Check(ctx context.Context, c Call) (Decision, error) {
-	d := g.k.Decide(ctx, request.Raw{Tool: c.Tool, Args: c.Args, Session: c.Session, Agent: c.Agent, Cwd: c.Cwd})
+	d, _, err := g.check(ctx, c)
+	return d, err
+}
+
+// check decides c and returns the kernel's view of it too.
+func (g *Guard) check(ctx context.Context, c Call) (Decision, *kernel.Trace, error) {
+	d, tr := g.k.DecideTrace(ctx, request.Raw{Tool: c.Tool, Args: c.Args, Session: c.Session, Agent: c.Agent, Cwd: c.Cwd})
 	for _, r := range d.Reasons {
 		if r.Gate == "kernel" && r.Code != "request.unknown_tool" || strings.HasSuffix(r.Code, "gate_error") {
-			return d, errors.Join(ErrUndecided, errors.New(r.Code+": "+r.Message))
+			return d, tr, errors.Join(ErrUndecided, errors.New(r.Code+": "+r.Message))
 		}
 	}
-	return d, nil
+	return d, tr, nil
 }
 
 // Reload replaces the policy. If the new policy is invalid the error is

@@ -25,6 +25,12 @@ const (
 	TypeOutcome = "outcome"
 	// TypeSession marks a session's end (Session names it).
 	TypeSession = "session"
+	// TypeFeedback is an implicit feedback signal about a session's
+	// agent (Feedback), as the user's behaviour showed it.
+	TypeFeedback = "feedback"
+	// TypeAlert is a warning Sentinel raised about an agent (Alert):
+	// its behaviour drifted from its own baseline.
+	TypeAlert = "alert"
 )
 
 // Event is one audit record, shaped on OPA's decision-log event. Its
@@ -56,6 +62,8 @@ type Event struct {
 	Execution      *Execution      `json:"execution,omitempty"`
 	Verify         *Verify         `json:"verify,omitempty"`
 	Rollback       *Rollback       `json:"rollback,omitempty"`
+	Feedback       *Feedback       `json:"feedback,omitempty"`
+	Alert          *Alert          `json:"alert,omitempty"`
 	// Hash is the hex SHA-256 of the canonical encoding of the event
 	// without Hash; PrevHash is the previous event's Hash ("" for the
 	// first event of a chain).
@@ -125,6 +133,19 @@ type Rollback struct {
 	Status string   `json:"status"` // done, failed
 	Files  []string `json:"files,omitempty"`
 	Error  string   `json:"error,omitempty"`
+}
+
+// Feedback is one implicit feedback signal.
+type Feedback struct {
+	Signal   string  `json:"signal"`
+	Strength float64 `json:"strength"`
+}
+
+// Alert is a warning about an agent's behaviour.
+type Alert struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // FormatTime renders t the way events carry it: UTC, RFC 3339 with exactly

@@ -191,10 +191,18 @@ type Trace struct {
 // Decide decides one call and, with a Recorder, records it. A call it
 // lets run (or asks about) sets its session's taint flags.
 func (k *Kernel) Decide(ctx context.Context, raw request.Raw) decision.Decision {
+	d, _ := k.DecideTrace(ctx, raw)
+	return d
+}
+
+// DecideTrace is Decide, also returning the normalised call and its
+// analysis (nil when the call could not be analysed), for what runs
+// around the call: snapshots and verification.
+func (k *Kernel) DecideTrace(ctx context.Context, raw request.Raw) (decision.Decision, *Trace) {
 	d, tr := k.decide(ctx, raw, false)
 	if k.opts.Recorder == nil {
 		k.expose(raw.Session, tr, d)
-		return d
+		return d, tr
 	}
 	var kind string
 	var a *analysis.Analysis
@@ -207,10 +215,10 @@ func (k *Kernel) Decide(ctx context.Context, raw request.Raw) decision.Decision 
 	if err := k.opts.Recorder.Record(ctx, audit.DecisionEvent(raw, kind, a, d)); err != nil {
 		return denyDecision(d.PolicyRevision, d.DecisionID, decision.Reason{Gate: "kernel", Code: CodeAuditUnavailable, Action: decision.Deny,
 			Message: "the audit log could not record this call, so it is refused; check the data dir or the database",
-			Detail:  err.Error()})
+			Detail:  err.Error()}), tr
 	}
 	k.expose(raw.Session, tr, d)
-	return d
+	return d, tr
 }
 
 // Explain decides one call and returns the trace; it bypasses the cache.
@@ -254,10 +262,7 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 			d.DecisionID = id // the verdict repeats; the decision is a new one
 			d.Reasons = slices.Clone(d.Reasons)
 			k.ruleOfTwo(st, sess, cv.call, cv.a, &d)
-			if k.opts.Recorder != nil || raw.Session != "" {
-				return d, &Trace{Call: cv.call, Analysis: cv.a}
-			}
-			return d, nil
+			return d, &Trace{Call: cv.call, Analysis: cv.a}
 		}
 	}
 	// The policy's timeout is checked when the gates are done rather than
@@ -302,7 +307,7 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 	k.ruleOfTwo(st, sess, in.Call, in.Analysis, &d)
 	if trace {
 		tr = &Trace{Call: in.Call, Analysis: in.Analysis, Env: in.Env, Results: results}
-	} else if k.opts.Recorder != nil || raw.Session != "" {
+	} else {
 		tr = &Trace{Call: in.Call, Analysis: in.Analysis}
 	}
 	return d, tr
