@@ -24,7 +24,9 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/approval"
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/auth"
+	"github.com/sentinel-agent/sentinel/internal/evaluator"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
+	"github.com/sentinel-agent/sentinel/internal/pipeline"
 	"github.com/sentinel-agent/sentinel/internal/policy"
 	"github.com/sentinel-agent/sentinel/internal/server"
 )
@@ -213,8 +215,27 @@ func runServer(e *env, args []string) int {
 	}
 	holder := server.NewPolicyHolder(k, *sf.policy, src, p)
 	reg := prometheus.NewRegistry()
+	snaps, err := openSnapshots(sf.store)
+	if err != nil {
+		_ = alog.Close(ctx)
+		return fail(e, "server: the snapshot store cannot be opened: %v", err)
+	}
+	pipe := pipeline.New(pipeline.Options{Snapshots: snaps, Recorder: alog})
+	// The quality profile starts from the last week of the audit log.
+	agg, err := evaluator.NewAggregator(evaluator.Options{})
+	if err != nil {
+		_ = alog.Close(ctx)
+		return fail(e, "server: %v", err)
+	}
+	if evs, err := loadEvaluatorEvents(ctx, st, time.Now().Add(-7*24*time.Hour)); err != nil {
+		log.Warn("the quality profile starts empty: reading the audit log failed", "error", err.Error())
+	} else {
+		for _, ev := range evs {
+			_ = agg.Ingest(ev)
+		}
+	}
 	srv, err := server.New(server.Options{Kernel: k, Log: alog, Store: st, Keys: []ed25519.PublicKey{key.Public()},
-		Approvals: svc, Auth: authn, Policy: holder, Registry: reg, Logger: log, Version: Version})
+		Approvals: svc, Auth: authn, Policy: holder, Registry: reg, Logger: log, Version: Version, Pipeline: pipe, Evaluator: agg})
 	if err != nil {
 		_ = alog.Close(ctx)
 		return fail(e, "server: %v", err)
@@ -274,6 +295,9 @@ func runServer(e *env, args []string) int {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go holder.Watch(bg, 2*time.Second, log)
+	// Each agent's last day against its week before: alerts go to the
+	// audit log.
+	go watchDrift(bg, st, alog, 10*time.Minute, log)
 	if svc != nil {
 		// Expired approvals are marked as they are met; this keeps the
 		// pending count (and the operators' list) current in between.

@@ -128,6 +128,11 @@ func (r *remote) Check(ctx context.Context, in Input) (Verdict, error) {
 	if in.Cwd != "" {
 		body["cwd"] = in.Cwd
 	}
+	if in.ToolUseID != "" {
+		// The server keeps the call's snapshot under the id the outcome
+		// will name.
+		body["call_id"] = DecisionID(in.ToolUseID)
+	}
 	var a checkAnswer
 	if err := r.post(ctx, "/v1/check", body, &a); err != nil {
 		return Verdict{}, err
@@ -163,6 +168,14 @@ func (r *remote) Outcome(ctx context.Context, in Input, rep Report) error {
 	}
 	if t := rep.Taint(); len(t) > 0 {
 		body["taint"] = t
+	}
+	if len(in.ToolInput) > 0 {
+		// What the call claims (the file a Write wrote) is verified from
+		// its arguments.
+		body["args"] = in.ToolInput
+	}
+	if in.Cwd != "" {
+		body["cwd"] = in.Cwd
 	}
 	var ok struct {
 		Recorded bool `json:"recorded"`

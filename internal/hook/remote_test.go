@@ -127,7 +127,8 @@ func TestRunRemoteCheck(t *testing.T) {
 				t.Errorf("request %s %s auth %q type %q", req.method, req.path, req.auth, req.contentType)
 			}
 			wantBody := map[string]any{"tool": "Bash", "agent": "claude-code", "session": "abc123", "cwd": "/home/u/project",
-				"args": map[string]any{"command": "rm -rf /", "description": "clean", "timeout": float64(120000)}}
+				"call_id": "tool_use:toolu_01ABC",
+				"args":    map[string]any{"command": "rm -rf /", "description": "clean", "timeout": float64(120000)}}
 			if got, _ := json.Marshal(req.body); string(got) != string(must(json.Marshal(wantBody))) {
 				t.Errorf("request body %s", got)
 			}

@@ -211,8 +211,19 @@ func (b Before) State(path string) (exists bool, sha256 string, ok bool) {
 	return false, "", false
 }
 
+// Snapshot returns the snapshot taken for a decision (or call id), or an
+// error when there is none.
+func (p *Pipeline) Snapshot(id string) (*snapshot.Snapshot, error) {
+	if p.opts.Snapshots == nil {
+		return nil, errors.New("snapshots are not enabled")
+	}
+	return p.opts.Snapshots.ByDecision(id)
+}
+
 // PostResult is what Post found and did.
 type PostResult struct {
+	// Event is the outcome event Post recorded.
+	Event    audit.Event      `json:"-"`
 	Verify   verify.Report    `json:"verify"`
 	Rollback *snapshot.Report `json:"rollback,omitempty"`
 	// RollbackErr is why an automatic rollback did not complete.
@@ -245,6 +256,7 @@ func (p *Pipeline) Post(ctx context.Context, d decision.Decision, ev audit.Event
 			errs = append(errs, fmt.Errorf("recording the verification: %w", err))
 		}
 	}
+	res.Event = ev
 	return res, errors.Join(errs...)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/decision"
+	"github.com/sentinel-agent/sentinel/internal/evaluator"
 	"github.com/sentinel-agent/sentinel/internal/redact"
 	"github.com/sentinel-agent/sentinel/internal/request"
 	"github.com/sentinel-agent/sentinel/internal/taint"
@@ -29,6 +30,10 @@ type checkRequest struct {
 	Agent      string         `json:"agent,omitempty"`
 	Cwd        string         `json:"cwd,omitempty"`
 	ApprovalID string         `json:"approval_id,omitempty"`
+	// CallID is the host's own id of the call (Claude Code's tool_use
+	// id): the snapshot is kept under it, so that the outcome the host
+	// reports under the same id finds it.
+	CallID string `json:"call_id,omitempty"`
 }
 
 // approvalRef is what a check answer says about the approval a confirm
@@ -93,7 +98,11 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, c auth.Client) er
 	if err != nil {
 		return err
 	}
+	if len(req.CallID) > maxIDLen {
+		return errorf(http.StatusBadRequest, "request.invalid_field", "\"call_id\" is at most %d bytes", maxIDLen)
+	}
 	d, ref := s.decide(r.Context(), raw, req.ApprovalID)
+	d = s.snapshot(r.Context(), d, req.CallID)
 	return writeDecision(w, d, ref)
 }
 
@@ -102,8 +111,9 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, c auth.Client) er
 // approval is opened (or the one already pending is returned).
 func (s *Server) decide(ctx context.Context, raw request.Raw, approvalID string) (decision.Decision, *approvalRef) {
 	start := time.Now()
-	d := s.k.Decide(ctx, raw)
+	d, tr := s.k.DecideTrace(ctx, raw)
 	s.m.observeDecision(d, time.Since(start))
+	s.remember(d, raw, tr)
 	if s.opts.Approvals == nil || (d.Action != decision.Confirm && approvalID == "") {
 		return d, nil
 	}
@@ -286,6 +296,12 @@ func (s *Server) recordGrant(ctx context.Context, raw request.Raw, d decision.De
 }
 
 func (s *Server) record(ctx context.Context, ev audit.Event) error {
+	return s.recordWith(ctx, ev, nil)
+}
+
+// recordWith records ev and feeds it to the evaluator, enriched with what
+// only the request knew.
+func (s *Server) recordWith(ctx context.Context, ev audit.Event, enrich func(*evaluator.Event)) error {
 	if s.opts.Log == nil {
 		return errorf(http.StatusServiceUnavailable, "audit.unavailable", "this server has no audit log")
 	}
@@ -293,6 +309,7 @@ func (s *Server) record(ctx context.Context, ev audit.Event) error {
 		s.m.storeErrors.WithLabelValues("audit").Inc()
 		return errorf(http.StatusServiceUnavailable, "audit.unavailable", "the audit log could not record the event: %v", err)
 	}
+	s.ingest(&ev, enrich)
 	return nil
 }
 
@@ -312,6 +329,11 @@ type outcomeRequest struct {
 	// it: "untrusted" (instructions, hidden text) and "sensitive"
 	// (credentials). They set the session's flags for the rule of two.
 	Taint []string `json:"taint,omitempty"`
+	// Args are the call's arguments, for verifying what it claims (the
+	// file a Write wrote); without them only a snapshot's files are
+	// checked.
+	Args map[string]any `json:"args,omitempty"`
+	Cwd  string         `json:"cwd,omitempty"`
 }
 
 var outcomeStatuses = map[string]bool{"ok": true, "error": true, "timeout": true, "skipped": true}
@@ -348,8 +370,10 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 	}
 	ex := &audit.Execution{Status: req.Status, DurationMS: req.DurationMS, Retries: req.Retries,
 		Error: clipRedacted(req.Error), Result: clipRedacted(req.Result)}
-	if err := s.record(r.Context(), audit.Event{Type: audit.TypeOutcome, DecisionID: req.DecisionID, Session: req.Session,
-		Agent: req.Agent, Tool: req.Tool, Execution: ex}); err != nil {
+	ev := audit.Event{Type: audit.TypeOutcome, DecisionID: req.DecisionID, Session: req.Session,
+		Agent: req.Agent, Tool: req.Tool, Execution: ex}
+	ver, err := s.verifyOutcome(r.Context(), ev, req.Args, req.Cwd, req.Result, req.Status == "ok", nil)
+	if err != nil {
 		return err
 	}
 	s.m.outcomes.WithLabelValues(req.Status).Inc()
@@ -359,6 +383,9 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 			why = "its output held credentials"
 		}
 		s.k.Observe(req.Session, req.Tool, req.DecisionID, taint.Flag(f), why)
+	}
+	if ver != nil {
+		return writeJSON(w, http.StatusOK, map[string]any{"recorded": true, "verify": ver})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"recorded": true})
 }

@@ -451,6 +451,13 @@ func (c *conformance) validate(method, path string, code int, out map[string]any
 		return
 	}
 	content, _ := resp["content"].(map[string]any)
+	if _, ok := content["text/plain"]; ok {
+		// A text answer (the status report): it must be text.
+		if text, ok := out["_text"].(string); !ok || len(out) != 1 || text == "" {
+			c.t.Errorf("%s %s answered %v; the spec declares text/plain for %d", method, path, out, code)
+		}
+		return
+	}
 	if _, ok := content["application/json"]; !ok {
 		c.t.Errorf("%s %s answered JSON; the spec declares %v for %d", method, path, slices.Collect(maps.Keys(content)), code)
 		return
@@ -502,7 +509,7 @@ func (f *fixture) raw(method, path, body string, hdr map[string]string) (int, ht
 
 // pathFor fills an operation's path wildcards.
 func pathFor(op *specOp, id string) string {
-	return strings.NewReplacer("{id}", id).Replace(op.path)
+	return strings.NewReplacer("{id}", id, "{decision_id}", id).Replace(op.path)
 }
 
 // TestOpenAPIResponses sends a representative request to every operation
@@ -602,9 +609,18 @@ func TestOpenAPIResponses(t *testing.T) {
 	c.call(f, "agent", "POST", "/pipeline/pre", `{"parameters":{}}`, 400)
 	c.call(f, "agent", "POST", "/pipeline/post", `{"toolName":"exec","sessionId":"s3","toolResult":{"exit":0},"hadTimeout":true,"userAccepted":null}`, 200)
 	c.call(f, "agent", "POST", "/pipeline/post", `{"toolName":"exec","retryCount":-1}`, 400)
-	c.call(f, "reader", "GET", "/pipeline/report", "", 501)
-	c.call(f, "reader", "GET", "/pipeline/profile", "", 501)
-	c.call(f, "agent", "POST", "/feedback", `{"rating":1}`, 501)
+	c.call(f, "reader", "GET", "/pipeline/report", "", 200)
+	c.call(f, "reader", "GET", "/pipeline/profile", "", 200)
+	c.call(f, "reader", "GET", "/pipeline/profile?session=nobody", "", 404)
+	c.call(f, "agent", "POST", "/feedback", `{"signal":"user_explicit_approval","sessionId":"s3"}`, 200)
+	c.call(f, "agent", "POST", "/feedback", `{"rating":1}`, 400)
+	c.call(f, "agent", "POST", "/v1/feedback", `{"signal":"user_used_result","session":"s3","agent":"a"}`, 200)
+	c.call(f, "agent", "POST", "/v1/feedback", `{"signal":"user_smiled","session":"s3"}`, 400)
+	c.call(f, "reader", "GET", "/v1/profile", "", 200)
+	c.call(f, "reader", "GET", "/v1/profile?agent=nobody", "", 404)
+	c.call(f, "reader", "GET", "/v1/report", "", 200)
+	c.call(f, "ops", "POST", "/v1/rollback/d_nothing", `{"dry_run":true}`, 404)
+	c.call(f, "ops", "POST", "/v1/rollback/s1", `{"dry_run":true}`, 200)
 	for _, p := range []string{"/memory/preference", "/memory/fact", "/memory/rule"} {
 		c.call(f, "admin", "POST", p, `{}`, 501)
 	}

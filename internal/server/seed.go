@@ -7,6 +7,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/decision"
+	"github.com/sentinel-agent/sentinel/internal/evaluator"
 	"github.com/sentinel-agent/sentinel/internal/policy"
 )
 
@@ -51,6 +52,19 @@ func (s *Server) seedPre(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 		return err
 	}
 	d, ref := s.decide(r.Context(), raw, "")
+	d = s.snapshot(r.Context(), d, "")
+	var snap any
+	if s.opts.Pipeline != nil {
+		if sn, err := s.opts.Pipeline.Snapshot(d.DecisionID); err == nil {
+			files := 0
+			for _, f := range sn.Files {
+				if !f.Dir {
+					files++
+				}
+			}
+			snap = map[string]any{"id": sn.ID, "decisionId": sn.DecisionID, "files": files, "git": sn.Git, "truncated": sn.Truncated}
+		}
+	}
 	schemaErrors := []string{}
 	for _, rs := range d.Reasons {
 		if rs.Gate == "schema" {
@@ -62,8 +76,8 @@ func (s *Server) seedPre(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 			"schemaCheck": map[string]any{"pass": len(schemaErrors) == 0, "errors": schemaErrors},
 			"riskScore":   map[string]any{"score": d.Risk.Score, "action": seedAction(d.Action), "dimensions": d.Risk.Dimensions},
 		},
-		// Snapshots come with the verify stage; until then there is none.
-		"snapshot": nil,
+		// The snapshot stays on the server; post names it by decisionId.
+		"snapshot": snap,
 		"decision": d,
 	}
 	if ref != nil {
@@ -120,15 +134,24 @@ func (s *Server) seedPost(w http.ResponseWriter, r *http.Request, _ auth.Client)
 	}
 	ev := audit.Event{Type: audit.TypeOutcome, DecisionID: req.DecisionID, Session: req.SessionID, Agent: req.AgentID, Tool: req.ToolName,
 		Execution: &audit.Execution{Status: status, DurationMS: dur, Retries: req.RetryCount, Result: clipRedacted(result)}}
-	if err := s.record(r.Context(), ev); err != nil {
+	enrich := func(e *evaluator.Event) {
+		e.SelfCorrected, e.UserAccepted, e.ResultUsed = req.WasSelfCorrected, req.UserAccepted, req.ResultWasUsed
+		edited := req.UserProvidedEdit
+		e.UserEdited = &edited
+	}
+	ver, err := s.verifyOutcome(r.Context(), ev, req.ToolParameters, "", result, !req.HadTimeout, enrich)
+	if err != nil {
 		return err
 	}
 	s.m.outcomes.WithLabelValues(status).Inc()
-	return writeJSON(w, http.StatusOK, map[string]any{
-		// Verification comes with the verify stage; until then it is not
-		// claimed either way.
-		"postExec": map[string]any{"verifyPassed": nil, "verifyStatus": "not_built", "recorded": true},
-	})
+	post := map[string]any{"verifyPassed": nil, "verifyStatus": "not_verified", "recorded": true}
+	if ver != nil {
+		post["verifyPassed"] = ver.Status != "fail"
+		post["verifyStatus"] = ver.Status
+		post["checks"] = ver.Checks
+		post["rolledBack"] = ver.RolledBack
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"postExec": post})
 }
 
 func (s *Server) seedSessionEnd(w http.ResponseWriter, r *http.Request, c auth.Client) error {

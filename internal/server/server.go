@@ -27,7 +27,9 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/decision"
+	"github.com/sentinel-agent/sentinel/internal/evaluator"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
+	"github.com/sentinel-agent/sentinel/internal/pipeline"
 )
 
 // Options configure a Server.
@@ -66,6 +68,14 @@ type Options struct {
 	Version string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Pipeline snapshots the files a call may change when it is decided
+	// and verifies (and rolls back) when its outcome is reported; nil
+	// leaves both out.
+	Pipeline *pipeline.Pipeline
+	// Evaluator keeps the quality profile current from the events the
+	// server records (and the kernel's decisions, when its Recorder
+	// feeds it); nil gives the server an empty one.
+	Evaluator *evaluator.Aggregator
 }
 
 // Server serves the API. Create it with New.
@@ -80,6 +90,9 @@ type Server struct {
 	readyMu  sync.Mutex
 	readyAt  time.Time
 	readyErr error
+
+	recentOnce sync.Once
+	calls      *recentCalls
 }
 
 // New checks the options and builds the handler.
@@ -110,6 +123,13 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
+	}
+	if opts.Evaluator == nil {
+		agg, err := evaluator.NewAggregator(evaluator.Options{})
+		if err != nil {
+			return nil, err
+		}
+		opts.Evaluator = agg
 	}
 	s := &Server{opts: opts, k: opts.Kernel, log: opts.Logger, started: opts.Now()}
 	m, err := newMetrics(opts.Registry, s)
@@ -156,6 +176,10 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/v1/check", scope: auth.ScopeCheck, name: "check", handler: s.check},
 		{method: "POST", path: "/v1/outcome", scope: auth.ScopeCheck, name: "outcome", handler: s.outcome},
 		{method: "POST", path: "/v1/sessions/{id}/end", scope: auth.ScopeCheck, name: "endSession", handler: s.endSession},
+		{method: "POST", path: "/v1/feedback", scope: auth.ScopeCheck, name: "feedback", handler: s.feedback},
+		{method: "GET", path: "/v1/profile", scope: auth.ScopeAuditRead, name: "profile", handler: s.profile},
+		{method: "GET", path: "/v1/report", scope: auth.ScopeAuditRead, name: "report", handler: s.report},
+		{method: "POST", path: "/v1/rollback/{decision_id}", scope: auth.ScopeApprovals, name: "rollback", handler: s.rollback},
 
 		{method: "GET", path: "/v1/approvals", scope: auth.ScopeApprovals, name: "listApprovals", handler: s.listApprovals},
 		{method: "GET", path: "/v1/approvals/{id}", scope: auth.ScopeApprovals, name: "getApproval", handler: s.getApproval},
@@ -174,12 +198,12 @@ func (s *Server) routes() []route {
 		// The seed's endpoints, with the seed's shapes.
 		{method: "POST", path: "/pipeline/pre", scope: auth.ScopeCheck, name: "seedPre", handler: s.seedPre},
 		{method: "POST", path: "/pipeline/post", scope: auth.ScopeCheck, name: "seedPost", handler: s.seedPost},
-		{method: "GET", path: "/pipeline/report", scope: auth.ScopeAuditRead, name: "seedReport", handler: notBuilt("evaluator")},
-		{method: "GET", path: "/pipeline/profile", scope: auth.ScopeAuditRead, name: "seedProfile", handler: notBuilt("evaluator")},
+		{method: "GET", path: "/pipeline/report", scope: auth.ScopeAuditRead, name: "seedReport", handler: s.report},
+		{method: "GET", path: "/pipeline/profile", scope: auth.ScopeAuditRead, name: "seedProfile", handler: s.profile},
 		{method: "GET", path: "/guard/schema", scope: auth.ScopeAuditRead, name: "seedGetSchema", handler: s.seedGetSchema},
 		{method: "POST", path: "/guard/schema", scope: auth.ScopeAdmin, name: "seedPostSchema", handler: s.seedPostSchema},
 		{method: "GET", path: "/audit", scope: auth.ScopeAuditRead, name: "seedAudit", handler: s.seedAudit},
-		{method: "POST", path: "/feedback", scope: auth.ScopeCheck, name: "seedFeedback", handler: notBuilt("evaluator")},
+		{method: "POST", path: "/feedback", scope: auth.ScopeCheck, name: "seedFeedback", handler: s.seedFeedback},
 		{method: "POST", path: "/session/end", scope: auth.ScopeCheck, name: "seedSessionEnd", handler: s.seedSessionEnd},
 		{method: "POST", path: "/memory/preference", scope: auth.ScopeMemory, name: "seedMemoryPreference", handler: notBuilt("memory")},
 		{method: "POST", path: "/memory/fact", scope: auth.ScopeMemory, name: "seedMemoryFact", handler: notBuilt("memory")},

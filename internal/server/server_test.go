@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,7 +22,9 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
+	"github.com/sentinel-agent/sentinel/internal/pipeline"
 	"github.com/sentinel-agent/sentinel/internal/policy"
+	"github.com/sentinel-agent/sentinel/internal/snapshot"
 	"github.com/sentinel-agent/sentinel/internal/store/sqlite"
 )
 
@@ -123,9 +126,21 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	snaps, err := snapshot.Open(filepath.Join(dir, "snapshots"), snapshot.Options{NoGit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A snapshot under "s1", the id the spec's path examples use.
+	if err := os.WriteFile(filepath.Join(ws, "notes.txt"), []byte("notes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snaps.Take(ctx, "s1", ws, []string{filepath.Join(ws, "notes.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	pipe := pipeline.New(pipeline.Options{Snapshots: snaps, Recorder: alog})
 	srv, err := New(Options{Kernel: k, Log: alog, Store: st, Approvals: approval.New(st, approval.Options{TTL: time.Minute, Poll: 20 * time.Millisecond}),
 		Auth: authn, Policy: NewPolicyHolder(k, policyPath, src, p), Registry: prometheus.NewRegistry(),
-		Logger: slog.New(slog.NewJSONHandler(f.logs, nil)), MaxWait: 5 * time.Second, Version: "test"})
+		Logger: slog.New(slog.NewJSONHandler(f.logs, nil)), MaxWait: 5 * time.Second, Version: "test", Pipeline: pipe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,10 +490,11 @@ func TestSeedEndpoints(t *testing.T) {
 	if code != 200 || out["postExec"].(map[string]any)["recorded"] != true {
 		t.Fatalf("/pipeline/post: %d %v", code, out)
 	}
-	for _, p := range []string{"/pipeline/report", "/pipeline/profile"} {
-		if code, out := f.do("reader", "GET", p, ""); code != 501 || errCode(out) != "not_implemented.evaluator" {
-			t.Errorf("%s: %d %v, want 501", p, code, out)
-		}
+	if code, out := f.do("reader", "GET", "/pipeline/report", ""); code != 200 || !strings.Contains(fmt.Sprint(out["_text"]), "Status Report") {
+		t.Errorf("/pipeline/report: %d %v", code, out)
+	}
+	if code, out := f.do("reader", "GET", "/pipeline/profile", ""); code != 200 || out["all"] == nil {
+		t.Errorf("/pipeline/profile: %d %v", code, out)
 	}
 	if code, out := f.do("admin", "POST", "/memory/fact", `{"fact":"x"}`); code != 501 || errCode(out) != "not_implemented.memory" {
 		t.Errorf("/memory/fact: %d %v", code, out)
@@ -586,5 +602,46 @@ func TestPolicyWatch(t *testing.T) {
 	}
 	if f.srv.k.Revision() != after {
 		t.Errorf("a refused file changed the revision to %s", f.srv.k.Revision())
+	}
+}
+
+func TestOutcomeVerifiesAndRollsBack(t *testing.T) {
+	f := newFixture(t)
+	report := filepath.Join(f.workdir, "report.md")
+	// A Write the agent claims, decided under the host's call id.
+	code, out := f.do("agent", "POST", "/v1/check", fmt.Sprintf(`{"tool":"Write","args":{"file_path":%q,"content":"x"},"session":"v1","call_id":"tool_use:w1"}`, report))
+	if code != 200 || out["action"] == "deny" {
+		t.Fatalf("check: %d %v", code, out)
+	}
+	// It did not write the file: the outcome's verification fails.
+	code, out = f.do("agent", "POST", "/v1/outcome", fmt.Sprintf(`{"decision_id":"tool_use:w1","tool":"Write","session":"v1","status":"ok","args":{"file_path":%q,"content":"x"}}`, report))
+	ver, _ := out["verify"].(map[string]any)
+	if code != 200 || ver["status"] != "fail" {
+		t.Fatalf("outcome of a write that did not happen: %d %v", code, out)
+	}
+	// A manual rollback of the same call: nothing was created, nothing to undo.
+	code, out = f.do("ops", "POST", "/v1/rollback/tool_use:w1", `{"dry_run":true}`)
+	if code != 200 {
+		t.Errorf("rollback dry run: %d %v", code, out)
+	}
+	// The notes file of the fixture's "s1" snapshot: deleted, then restored.
+	notes := filepath.Join(f.workdir, "notes.txt")
+	if err := os.Remove(notes); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := f.do("ops", "POST", "/v1/rollback/s1", `{}`); code != 200 || len(out["restored"].([]any)) != 1 {
+		t.Errorf("rollback: %d %v", code, out)
+	}
+	if b, err := os.ReadFile(notes); err != nil || string(b) != "notes" {
+		t.Errorf("after rollback: %q %v", b, err)
+	}
+	if code, out := f.do("agent", "POST", "/v1/rollback/s1", `{}`); code != 403 {
+		t.Errorf("rollback without approvals:decide: %d %v", code, out)
+	}
+	// The profile has the session, with its verify failure counted.
+	code, out = f.do("reader", "GET", "/v1/profile?session=v1", "")
+	counts, _ := out["counts"].(map[string]any)
+	if code != 200 || counts["failures"] != float64(1) {
+		t.Errorf("profile of v1: %d %v", code, out)
 	}
 }
