@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -61,5 +62,60 @@ func TestExecuteVerifiesAndRollsBack(t *testing.T) {
 	}
 	if err := g.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestExecuteVerifiesAClaimedPush(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	base := t.TempDir()
+	remote := filepath.Join(base, "remote.git")
+	ws := filepath.Join(base, "ws")
+	git := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git(base, "init", "-q", "--bare", "-b", "main", remote)
+	git(base, "clone", "-q", remote, ws)
+	if err := os.WriteFile(filepath.Join(ws, "a.txt"), []byte("a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	git(ws, "add", "a.txt")
+	git(ws, "commit", "-q", "-m", "a")
+	git(ws, "push", "-q", "origin", "main")
+	if err := os.WriteFile(filepath.Join(ws, "b.txt"), []byte("b"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	git(ws, "add", "b.txt")
+	git(ws, "commit", "-q", "-m", "b")
+
+	g, err := sentinel.New(sentinel.Options{Workspace: ws, Home: "/home/dev", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close(context.Background())
+	push := sentinel.Call{Tool: "Bash", Args: map[string]any{"command": "git push origin main"}}
+	// The agent says it pushed; it did not.
+	_, res, err := g.Execute(context.Background(), push, func(context.Context) (sentinel.Result, error) {
+		return sentinel.Result{Output: "pushed"}, nil
+	})
+	if !errors.Is(err, sentinel.ErrVerifyFailed) || res.Verify != "fail" {
+		t.Fatalf("a claimed push that did not happen: %q %v %v", res.Verify, res.Checks, err)
+	}
+	// It pushes for real: verified.
+	_, res, err = g.Execute(context.Background(), push, func(ctx context.Context) (sentinel.Result, error) {
+		cmd := exec.CommandContext(ctx, "git", "push", "-q", "origin", "main")
+		cmd.Dir = ws
+		out, err := cmd.CombinedOutput()
+		return sentinel.Result{Output: string(out)}, err
+	})
+	if err != nil || res.Verify != "pass" {
+		t.Errorf("a real push: %q %v %v", res.Verify, res.Checks, err)
 	}
 }

@@ -15,8 +15,11 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -184,9 +187,124 @@ func ClaimFor(c *request.ToolCall, a *analysis.Analysis, workspace, result strin
 					cl.Deleted = append(cl.Deleted, abs(pr.Path))
 				}
 			}
+			dir := workspace
+			if c.Cwd != "" {
+				dir = abs(c.Cwd)
+			}
+			for _, cmd := range a.Commands {
+				if cmd.Dynamic || cmd.Depth > 0 {
+					continue
+				}
+				switch {
+				case cmd.Name == "git" && firstVerb(cmd.Args) == "push" && cl.Push == nil:
+					cl.Push = pushClaim(cmd.Args, dir)
+				case (cmd.Name == "npm" || cmd.Name == "pnpm" || cmd.Name == "yarn") && firstVerb(cmd.Args) == "publish" && cl.Publish == nil:
+					cl.Publish = publishClaim(cmd.Args, dir)
+				}
+			}
 		}
 	}
 	return cl
+}
+
+// firstVerb is a command's first argument that is not an option.
+func firstVerb(args []string) string {
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+	}
+	return ""
+}
+
+// pushClaim is what `git push [remote [branch]]` claims: the remote's
+// branch now has the local commit. A refspec with a colon, a force push
+// of a deletion or --all/--tags/--mirror is not checked (nil).
+func pushClaim(args []string, dir string) *verify.Push {
+	var pos []string
+	for _, a := range args {
+		switch {
+		case a == "--all" || a == "--tags" || a == "--mirror" || a == "--delete" || a == "-d":
+			return nil
+		case strings.HasPrefix(a, "-"):
+			continue
+		default:
+			pos = append(pos, a)
+		}
+	}
+	// pos[0] is "push".
+	p := &verify.Push{Dir: dir}
+	if len(pos) > 1 {
+		p.Remote = pos[1]
+	}
+	if len(pos) > 2 {
+		ref := strings.TrimPrefix(pos[2], "+")
+		if strings.Contains(ref, ":") || ref == "HEAD" {
+			return nil
+		}
+		p.Branch = strings.TrimPrefix(ref, "refs/heads/")
+	}
+	if len(pos) > 3 {
+		return nil
+	}
+	return p
+}
+
+// publishClaim is what `npm publish` claims: the package.json's name and
+// version are in the registry (--registry, else npm's default).
+func publishClaim(args []string, dir string) *verify.Publish {
+	reg := "https://registry.npmjs.org"
+	pkgDir := dir
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--registry" && i+1 < len(args):
+			reg = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--registry="):
+			reg = strings.TrimPrefix(a, "--registry=")
+		case strings.HasPrefix(a, "-"):
+		default:
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) > 1 {
+		// `npm publish <folder>`; a tarball is not read.
+		if strings.HasSuffix(pos[1], ".tgz") {
+			return nil
+		}
+		pkgDir = pos[1]
+		if !filepath.IsAbs(pkgDir) {
+			pkgDir = filepath.Join(dir, pkgDir)
+		}
+	}
+	var pkg struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	data, err := readSmall(filepath.Join(pkgDir, "package.json"), 1<<20)
+	if err != nil || json.Unmarshal(data, &pkg) != nil || pkg.Name == "" || pkg.Version == "" {
+		return nil
+	}
+	return &verify.Publish{Registry: reg, Package: pkg.Name, Version: pkg.Version}
+}
+
+// readSmall reads a file of at most max bytes.
+func readSmall(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, errors.New("too large")
+	}
+	return data, nil
 }
 
 // Before adapts a snapshot to verify.Before.

@@ -183,3 +183,36 @@ func TestClaimFor(t *testing.T) {
 		t.Errorf("rm that failed claims nothing: %+v", cl)
 	}
 }
+
+func TestClaimForPushAndPublish(t *testing.T) {
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, "package.json"), []byte(`{"name":"@acme/tool","version":"1.2.3"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exec := &request.ToolCall{Tool: "Bash", Kind: request.KindExec}
+	cmd := func(name string, args ...string) *analysis.Analysis {
+		return &analysis.Analysis{Commands: []analysis.Command{{Name: name, Args: args}}}
+	}
+	cl := ClaimFor(exec, cmd("git", "push", "-u", "origin", "feature/x"), ws, "", true, nil)
+	if cl.Push == nil || cl.Push.Remote != "origin" || cl.Push.Branch != "feature/x" || cl.Push.Dir != ws {
+		t.Errorf("git push: %+v", cl.Push)
+	}
+	if cl := ClaimFor(exec, cmd("git", "push"), ws, "", true, nil); cl.Push == nil || cl.Push.Remote != "" {
+		t.Errorf("bare git push: %+v", cl.Push)
+	}
+	for _, args := range [][]string{{"push", "origin", "a:b"}, {"push", "--tags"}, {"push", "origin", "--delete", "x"}} {
+		if cl := ClaimFor(exec, cmd("git", args...), ws, "", true, nil); cl.Push != nil {
+			t.Errorf("git %v claims %+v; refspecs, tags and deletions are not checked", args, cl.Push)
+		}
+	}
+	if cl := ClaimFor(exec, cmd("git", "push"), ws, "", false, nil); cl.Push != nil {
+		t.Error("a push that failed claims a push")
+	}
+	cl = ClaimFor(exec, cmd("npm", "publish", "--registry", "http://127.0.0.1:4873"), ws, "", true, nil)
+	if cl.Publish == nil || cl.Publish.Package != "@acme/tool" || cl.Publish.Version != "1.2.3" || cl.Publish.Registry != "http://127.0.0.1:4873" {
+		t.Errorf("npm publish: %+v", cl.Publish)
+	}
+	if cl := ClaimFor(exec, cmd("npm", "publish", "pkg.tgz"), ws, "", true, nil); cl.Publish != nil {
+		t.Errorf("a tarball publish: %+v", cl.Publish)
+	}
+}
