@@ -90,7 +90,9 @@ func TestExecute(t *testing.T) {
 			errHas: "command.recursive_delete_root"},
 		{name: "confirm without approver does not run", cmd: "git push --force origin main", action: sentinel.Confirm,
 			errIs: []error{sentinel.ErrNeedsApproval}, errHas: "command.force_push"},
-		{name: "confirm approved runs", cmd: "git push --force origin main", approve: yes, action: sentinel.Confirm, runs: 1,
+		// (A push that runs would be verified against its remote: this
+		// workspace has none, so a confirm that claims nothing.)
+		{name: "confirm approved runs", cmd: "npm publish", approve: yes, action: sentinel.Confirm, runs: 1,
 			exec: "ok", approval: "approved"},
 		{name: "confirm refused does not run", cmd: "git push --force origin main", approve: no, action: sentinel.Confirm,
 			errIs: []error{sentinel.ErrNeedsApproval}, exec: "skipped", approval: "denied"},
