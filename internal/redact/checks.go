@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"encoding/base64"
+	"hash/crc32"
 	"math"
 	"regexp/syntax"
 	"strings"
@@ -45,6 +47,9 @@ var placeholderMarks = []string{
 // looksLikePlaceholder reports whether a credential-shaped value is a
 // documentation placeholder rather than a secret. It applies to every rule.
 func looksLikePlaceholder(secret string) bool {
+	if publicKeys[secret] {
+		return true
+	}
 	l := strings.ToLower(secret)
 	for _, p := range placeholderMarks {
 		if strings.Contains(l, p) {
@@ -53,6 +58,113 @@ func looksLikePlaceholder(secret string) bool {
 	}
 	return false
 }
+
+// sequential reports whether s was typed rather than generated: it holds a
+// run of six or more consecutive letters or digits, up or down and ignoring
+// case (abcdef, 123456, 7890, ZYXWVU), or at least half of its neighbouring
+// pairs are such steps (AbCeFG123, abcd1234). In random base62 a run of six
+// starts at a given position about once in 6*10^7, so a real key of a few
+// hundred bytes is almost never taken for filler.
+//
+// Only the context rules that judge a bare value (valueOK) apply it. A
+// value in a provider's own format (xoxb-123456789012-…, the team id
+// counts up) or assigned under the provider's name keeps its finding:
+// there the format is the evidence, and gitleaks' examples use such
+// filler as real keys.
+func sequential(s string) bool {
+	longest, steps := countSteps(s)
+	return longest >= 6 || steps >= 4 && 2*steps >= len(s)-1
+}
+
+// mostlySequential is the weaker test of sequential: at least half of the
+// neighbouring pairs are counting steps. It suits rules with stronger
+// evidence than a key name, where one run (…AbCdEf…) in an otherwise
+// random value is not enough to drop it.
+func mostlySequential(s string) bool {
+	_, steps := countSteps(s)
+	return steps >= 4 && 2*steps >= len(s)-1
+}
+
+// countSteps returns the longest run of counting steps in s (in bytes)
+// and the number of neighbouring pairs that are steps.
+func countSteps(s string) (longest, steps int) {
+	if len(s) < 2 {
+		return len(s), 0
+	}
+	up, down := 1, 1
+	longest = 1
+	for i := 1; i < len(s); i++ {
+		a, b := foldTable[s[i-1]], foldTable[s[i]]
+		if succ(a) == b && b != 0 {
+			up++
+			steps++
+		} else {
+			up = 1
+		}
+		if succ(b) == a && a != 0 {
+			down++
+			steps++
+		} else {
+			down = 1
+		}
+		longest = max(longest, up, down)
+	}
+	return longest, steps
+}
+
+// mixedCaseHex reports whether s is hex digits written in both cases
+// (acdeFf05…). Encoders write hex in one case, so such a value was typed
+// or edited by hand. A random base62 token of 16 bytes or more consists of
+// hex digits alone less than once in 10^7.
+func mixedCaseHex(s string) bool {
+	if len(s) < 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isHexByte(s[i]) {
+			return false
+		}
+	}
+	return hasUpper(s) && hasLower(s)
+}
+
+func isHexByte(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
+}
+
+// succ is the byte after a lower-case letter or digit in counting order
+// (9 wraps to 0, as in 1234567890), or 0.
+func succ(c byte) byte {
+	switch {
+	case c == '9':
+		return '0'
+	case c >= '0' && c < '9', c >= 'a' && c < 'z':
+		return c + 1
+	}
+	return 0
+}
+
+// publicKeys are credential-shaped values published as examples or shipped
+// in public clients on purpose; they grant nothing a reader of the
+// documentation does not already have.
+var publicKeys = set(
+	// AWS documentation examples.
+	"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	// Example and test keys in the Firebase Android SDK
+	// (github.com/firebase/firebase-android-sdk), copied into many apps.
+	"AIzaSyabcdefghijklmnopqrstuvwxyz1234567",
+	"AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs", "AIzaSyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM",
+	"AIzaSyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU", "AIzaSyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0",
+	"AIzayDNSXIbFmlXbIE6mCzDLQAqITYefhixbX4A", "AIzaSyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c",
+	"AIzaSyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4", "AIzaSyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY",
+	"AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM", "AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ",
+	"AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g", "AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU",
+	"AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw", "AIzaSyB8qGxt4ec15vitgn44duC5ucxaOi4FmqE",
+	"AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
+	// The search-only Algolia key of the public npm package index, used by
+	// yarn and many package browsers (github.com/yarnpkg/berry/issues/6201).
+	"6fe4476ee5a1832882e326b506d14126",
+)
 
 // weakValues are values that name a credential instead of being one.
 var weakValues = set(
@@ -101,9 +213,10 @@ func isIdentByte(b byte) bool {
 	return isIdentStart(b) || b >= '0' && b <= '9'
 }
 
-// isCodePath reports whether an unquoted value reads as a variable or a
-// dotted member path (var.db_password, settings.SECRET, os.environ) rather
-// than a literal.
+// isCodePath reports whether an unquoted value reads as a variable, a
+// dotted member path (var.db_password, settings.SECRET, os.environ) or a
+// name with slash-separated parts (TestList/pagination in go test output,
+// vault/prod) rather than a literal.
 func isCodePath(v string) bool {
 	if v == "" || !isIdentStart(v[0]) {
 		return false
@@ -112,8 +225,8 @@ func isCodePath(v string) bool {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
-		case c == '.':
-			if i == 0 || i == len(v)-1 || v[i-1] == '.' {
+		case c == '.' || c == '/':
+			if i == len(v)-1 || v[i-1] == '.' || v[i-1] == '/' {
 				return false
 			}
 			dot = true
@@ -165,6 +278,16 @@ func mixedCase(s string, _ []int, start, end int) (int, int, bool) {
 func mixedAlnum(s string, _ []int, start, end int) (int, int, bool) {
 	v := s[start:end]
 	return start, end, hasUpper(v) && hasLower(v) && hasDigit(v)
+}
+
+// randomTail accepts secrets whose part after the first skip bytes holds
+// both a letter and a digit and is not mostly counting steps.
+func randomTail(skip int) verifier {
+	ld := letterAndDigit(skip)
+	return func(s string, m []int, start, end int) (int, int, bool) {
+		start, end, ok := ld(s, m, start, end)
+		return start, end, ok && !mostlySequential(s[start+skip:end])
+	}
 }
 
 // letterAndDigit accepts secrets whose part after the first skip bytes
@@ -221,10 +344,18 @@ const (
 )
 
 var (
-	passWords  = set("password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw")
+	passWords = set("password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw")
+	// CSRF and XSRF tokens are missing on purpose: they are bound to a
+	// session and worthless without its cookie.
 	tokenWords = set("token", "secret", "secrets", "credential", "credentials", "creds", "cred",
 		"apikey", "apikeys", "accesskey", "secretkey", "privatekey", "authtoken", "accesstoken",
-		"refreshtoken", "clientsecret", "auth", "sessionid", "sessiontoken", "xsrf", "csrf")
+		"refreshtoken", "clientsecret", "auth", "sessionid", "sessiontoken")
+	// csrfWords make a key name a CSRF token's, not a credential's.
+	csrfWords = set("csrf", "xsrf", "csrftoken", "xsrftoken")
+	// prepositions end the head of a compound name: keyVaultToStoreSecrets
+	// names a vault, pathToSecret a path, secretForApp a secret.
+	// ("in", "on" and "at" are left out: sign_in_token, add_on_secret.)
+	prepositions = set("to", "for", "from", "of", "by", "with", "into")
 	// a "key" preceded by one of these is not a credential.
 	plainKeys = set(
 		"primary", "foreign", "public", "pub", "sort", "partition", "bucket", "schema", "sequence",
@@ -272,6 +403,12 @@ var (
 // X-Api-Key, mySecretString) names a credential, and which kind.
 func classifyKey(key string) kind {
 	words := splitWords(key)
+	for i := 1; i < len(words); i++ {
+		if prepositions[words[i]] {
+			words = words[:i]
+			break
+		}
+	}
 	for len(words) > 0 && allDigits(words[len(words)-1]) {
 		words = words[:len(words)-1]
 	}
@@ -280,7 +417,7 @@ func classifyKey(key string) kind {
 	}
 	k := kindNone
 	for i, w := range words {
-		if publicWords[w] {
+		if publicWords[w] || csrfWords[w] {
 			return kindNone
 		}
 		switch {
@@ -360,6 +497,9 @@ func valueOK(k kind, v string, quoted bool) bool {
 		return false
 	}
 	if !quoted && isCodePath(v) {
+		return false
+	}
+	if sequential(v) || mixedCaseHex(v) {
 		return false
 	}
 	switch k {
@@ -507,6 +647,11 @@ func k8sData(s string, m []int, _, _ int) (int, int, bool) {
 	if len(v)%4 != 0 || len(v) < 8 {
 		return 0, 0, false
 	}
+	// A value of a few bytes (bar, admin) is a name or a flag, not a
+	// credential.
+	if dec, err := base64.StdEncoding.DecodeString(v); err != nil || len(strings.TrimSpace(string(dec))) < 6 {
+		return 0, 0, false
+	}
 	indent := m[3] - m[2]
 	lineStart := m[2]
 	// Look back a bounded distance: a data: block of a few dozen entries is
@@ -635,13 +780,6 @@ func extendKey(s string, start, limit int) int {
 		start--
 	}
 	return start
-}
-
-// suffix accepts secrets that end with the given checksum-like suffix.
-func suffix(want string) verifier {
-	return func(s string, _ []int, start, end int) (int, int, bool) {
-		return start, end, strings.HasSuffix(s[start:end], want)
-	}
 }
 
 // jwtShape accepts a header.payload[.signature] token whose payload is
@@ -797,4 +935,66 @@ func literalPrefix(re *syntax.Regexp) string {
 		return b.String()
 	}
 	return ""
+}
+
+// base62CRC reports whether a GitHub (ghp_, gho_, ghu_, ghs_) or npm
+// (npm_) token ends in its check digits: the CRC32 of the random part
+// after the prefix, as six base62 digits (0-9A-Za-z) padded with zeros.
+func base62CRC(token string) bool {
+	body := token[strings.LastIndexByte(token, '_')+1:]
+	if len(body) <= 6 {
+		return false
+	}
+	var n uint64
+	for i := len(body) - 6; i < len(body); i++ {
+		d := strings.IndexByte(base62Digits, body[i])
+		if d < 0 {
+			return false
+		}
+		n = n*62 + uint64(d)
+	}
+	return n == uint64(crc32.ChecksumIEEE([]byte(body[:len(body)-6])))
+}
+
+const base62Digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// withCRC appends check digits to a token's random part, as GitHub and
+// npm do; the rule examples use it to build tokens that pass base62CRC.
+func withCRC(prefix, random string) string {
+	n := crc32.ChecksumIEEE([]byte(random))
+	var d [6]byte
+	for i := 5; i >= 0; i-- {
+		d[i] = base62Digits[n%62]
+		n /= 62
+	}
+	return prefix + random + string(d[:])
+}
+
+// base64JWT accepts a base64-encoded JSON Web Token (ZXlK… is "eyJ"
+// encoded again), as Kubernetes secrets and CI variables hold them.
+func base64JWT(s string, _ []int, start, end int) (int, int, bool) {
+	v := strings.TrimRight(s[start:end], "=")
+	dec, err := base64.RawStdEncoding.DecodeString(v[:len(v)/4*4])
+	if err != nil {
+		return start, end, false
+	}
+	d := string(dec)
+	return start, end, jwtParts(d)
+}
+
+// jwtParts reports whether t starts as header.payload with both parts
+// base64url JSON objects.
+func jwtParts(t string) bool {
+	dot := strings.IndexByte(t, '.')
+	return strings.HasPrefix(t, "eyJ") && dot > 8 && len(t) > dot+8 && strings.HasPrefix(t[dot+1:], "eyJ")
+}
+
+// lineStartValue accepts a configuration line's value (.npmrc, .netrc)
+// only when its key starts a line, follows white space, or follows the
+// ':' of a registry-scoped npm key (//registry.npmjs.org/:_authToken).
+func lineStartValue(s string, m []int, start, end int) (int, int, bool) {
+	if q := m[0]; q > 0 && !strings.ContainsRune(" \t\r\n:", rune(s[q-1])) {
+		return start, end, false
+	}
+	return plainValue(s, m, start, end)
 }

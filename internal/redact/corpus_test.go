@@ -55,8 +55,8 @@ var looseCategories = map[string]bool{"generic-api-key": true, "gcp-api-key": tr
 
 type corpusScore struct {
 	secrets, found       int
-	clean, flagged       int // strict no_secret rows
-	looseClean, looseHit int
+	clean, flagged       int // no_secret rows outside the loose groups
+	looseClean, looseHit int // no_secret rows in them
 	misses, fps          []string
 }
 
@@ -115,29 +115,35 @@ func pct(a, b int) float64 {
 
 func TestCorpus(t *testing.T) {
 	verbose := os.Getenv("REDACT_CORPUS_VERBOSE") != ""
-	// Floors are the measured figures less a small margin; raise them when
-	// the rules improve.
+	// Floors are the measured figures, so that one more miss or false
+	// positive fails; raise them when the rules improve.
 	for _, c := range []struct {
-		file              string
-		minRecall         float64
-		maxFP, maxLooseFP float64
+		file                       string
+		minRecall                  float64
+		maxFP, maxStrict, maxLoose float64
 	}{
-		// Measured: recall 97.4% (298/306), false positives 9.7% (19/195)
-		// and 16.4% (20/122) on the loose rows.
-		{"gitleaks_rule_examples.jsonl", 96, 12, 20},
-		// Measured: recall 98.1% (253/258), false positives 31.0% (9/29:
-		// random values assigned to *Token variables), 0/4 loose. These
-		// tokens are generated from gitleaks' own patterns, so recall here
-		// is a coverage check rather than an independent measurement.
-		{"gitleaks_rule_examples_synthetic.jsonl", 96, 35, 25},
+		// Measured: recall 98.4% (301/306); false positives 1.9% (6/317)
+		// on all no_secret rows, 2.6% (5/195) outside and 0.8% (1/122)
+		// inside the generic/gcp/curl groups. The issue asks for recall
+		// of at least 98% and at most 2% false positives.
+		{"gitleaks_rule_examples.jsonl", 98, 2, 3, 1.5},
+		// Measured: recall 98.4% (254/258); false positives 18.2% (6/33):
+		// random values assigned to *Token variables and telegram_api_token
+		// with a malformed token, which the generic rule flags; 0/4 loose.
+		// These tokens are generated from gitleaks' own patterns, so
+		// recall here is a coverage check rather than an independent
+		// measurement.
+		{"gitleaks_rule_examples_synthetic.jsonl", 98, 19, 21, 0},
 	} {
 		rows := loadSecrets(t, c.file)
 		s := scoreCorpus(rows)
 		recall := pct(s.found, s.secrets)
-		fp := pct(s.flagged, s.clean)
+		all := pct(s.flagged+s.looseHit, s.clean+s.looseClean)
+		strict := pct(s.flagged, s.clean)
 		loose := pct(s.looseHit, s.looseClean)
-		t.Logf("%s: recall %.1f%% (%d/%d secret rows); false positives %.1f%% (%d/%d no_secret rows), %.1f%% (%d/%d) on generic/gcp/curl rows",
-			c.file, recall, s.found, s.secrets, fp, s.flagged, s.clean, loose, s.looseHit, s.looseClean)
+		t.Logf("%s: recall %.1f%% (%d/%d secret rows); false positives %.1f%% (%d/%d no_secret rows): %.1f%% (%d/%d) outside and %.1f%% (%d/%d) inside the generic/gcp/curl groups",
+			c.file, recall, s.found, s.secrets, all, s.flagged+s.looseHit, s.clean+s.looseClean,
+			strict, s.flagged, s.clean, loose, s.looseHit, s.looseClean)
 		if verbose {
 			for _, m := range s.misses {
 				t.Logf("  miss %s", m)
@@ -149,11 +155,14 @@ func TestCorpus(t *testing.T) {
 		if recall < c.minRecall {
 			t.Errorf("%s: recall %.1f%% fell below %.1f%%", c.file, recall, c.minRecall)
 		}
-		if fp > c.maxFP {
-			t.Errorf("%s: false positives %.1f%% rose above %.1f%%", c.file, fp, c.maxFP)
+		if all > c.maxFP {
+			t.Errorf("%s: false positives %.1f%% rose above %.1f%%", c.file, all, c.maxFP)
 		}
-		if loose > c.maxLooseFP {
-			t.Errorf("%s: false positives on generic/gcp/curl rows %.1f%% rose above %.1f%%", c.file, loose, c.maxLooseFP)
+		if strict > c.maxStrict {
+			t.Errorf("%s: false positives outside the generic/gcp/curl groups %.1f%% rose above %.1f%%", c.file, strict, c.maxStrict)
+		}
+		if loose > c.maxLoose {
+			t.Errorf("%s: false positives on generic/gcp/curl rows %.1f%% rose above %.1f%%", c.file, loose, c.maxLoose)
 		}
 	}
 }

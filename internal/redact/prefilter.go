@@ -1,5 +1,7 @@
 package redact
 
+import "sync"
+
 // prefilter finds where rules' keywords occur in a text, in one pass and
 // without allocating a lower-cased copy. Keywords are indexed by a hash of
 // their first three bytes (two for two-byte keywords), ASCII case folded;
@@ -9,6 +11,9 @@ type prefilter struct {
 	words  []string     // distinct keywords, lower case
 	rules  [][]int      // keyword index -> rules it enables
 	nRules int
+	// pool recycles scan results: a text with any keyword needs one slice
+	// per rule, and most calls redact a few kilobytes.
+	pool sync.Pool
 }
 
 // gramIndex maps a hashed leading gram to the keywords that start with it.
@@ -65,7 +70,7 @@ func newPrefilter(ruleKeywords [][]string) *prefilter {
 
 // scan returns, per rule, the ascending byte offsets at which one of its
 // keywords starts in s. It returns nil, without allocating, when no
-// keyword occurs.
+// keyword occurs; otherwise the caller hands the result to release.
 func (p *prefilter) scan(s string) [][]int {
 	var at [][]int
 	if len(s) < 2 {
@@ -98,7 +103,7 @@ func (p *prefilter) record(s string, i int, ks []int, at [][]int) [][]int {
 			continue
 		}
 		if at == nil {
-			at = make([][]int, p.nRules)
+			at = p.get()
 		}
 		for _, r := range p.rules[k] {
 			if n := len(at[r]); n == 0 || at[r][n-1] != i {
@@ -107,6 +112,30 @@ func (p *prefilter) record(s string, i int, ks []int, at [][]int) [][]int {
 		}
 	}
 	return at
+}
+
+// get returns an empty result for scan, recycled when one is free.
+func (p *prefilter) get() [][]int {
+	if at, ok := p.pool.Get().(*[][]int); ok {
+		return *at
+	}
+	return make([][]int, p.nRules)
+}
+
+// release gives back a result of scan once its offsets are no longer
+// used. Offset lists that grew large are dropped rather than kept.
+func (p *prefilter) release(at [][]int) {
+	if at == nil {
+		return
+	}
+	for i := range at {
+		if cap(at[i]) > 1024 {
+			at[i] = nil
+		} else {
+			at[i] = at[i][:0]
+		}
+	}
+	p.pool.Put(&at)
 }
 
 // foldTable maps ASCII upper case to lower case and every other byte to

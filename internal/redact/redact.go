@@ -121,7 +121,11 @@ type compiled struct {
 	*rule
 	once sync.Once
 	rx   *ruleRegexps
-	back [256]bool
+	// deferTo are token prefixes of format rules (lower case): this rule
+	// leaves a secret that starts with one to that rule, which knows the
+	// format (xoxp-1234 is a malformed Slack token, not a password).
+	deferTo []string
+	back    [256]bool
 	// runBytes is rule.run as a set.
 	runBytes [256]bool
 	window   int
@@ -241,7 +245,31 @@ func compile(rules []rule) (*ruleSet, error) {
 		return nil, fmt.Errorf("redact: invalid rules:\n  %s", strings.Join(errs, "\n  "))
 	}
 	rs.pre = newPrefilter(kws)
+	rs.deferrals()
 	return rs, nil
+}
+
+// deferrals gives the generic rules (rank 2) the token prefixes they
+// leave to format rules: the keywords of rank-0 rules of five bytes or
+// more that hold a separator (xoxp-, sk-ant-, glpat-). Shorter ones (ghp_,
+// key-, api-) also start ordinary values.
+func (rs *ruleSet) deferrals() {
+	var prefixes []string
+	for _, c := range rs.rules {
+		if c.rank != 0 {
+			continue
+		}
+		for _, k := range c.keywords {
+			if len(k) >= 5 && strings.ContainsAny(k, "_-.") {
+				prefixes = append(prefixes, k)
+			}
+		}
+	}
+	for _, c := range rs.rules {
+		if c.rank >= 2 {
+			c.deferTo = prefixes
+		}
+	}
 }
 
 // candidate is one accepted match before overlaps are resolved.
@@ -259,6 +287,7 @@ func (rs *ruleSet) find(s string) []Finding {
 	if at == nil {
 		return nil
 	}
+	defer rs.pre.release(at)
 	protected := rs.placeholderSpans(s)
 	var cands []candidate
 	for i := range rs.rules {
@@ -290,7 +319,7 @@ func (c *compiled) matches(s string, i int, at []int, protected [][2]int, cands 
 	}
 	covered := 0
 	for _, q := range at {
-		if q < covered || !strings.HasPrefix(s[q:], c.prefix) || c.precheck != nil && !c.precheck(s, q) {
+		if q < covered {
 			continue
 		}
 		if m := c.matchAt(s, q); m != nil {
@@ -303,7 +332,9 @@ func (c *compiled) matches(s string, i int, at []int, protected [][2]int, cands 
 
 // starts turns keyword offsets into distinct attempt offsets: each steps
 // back over the rule's back bytes, and with run set only the first
-// keyword of each run is kept. It reuses at's storage.
+// keyword of each run is kept. Offsets where the pattern cannot match
+// (its literal prefix or the precheck fails) are dropped here, before
+// matches counts the attempts. It reuses at's storage.
 func (c *compiled) starts(s string, at []int) []int {
 	out := at[:0]
 	last, runEnd := -1, -1
@@ -319,13 +350,16 @@ func (c *compiled) starts(s string, at []int) []int {
 			continue
 		}
 		last = q
-		out = append(out, q)
 		if c.run != "" {
 			runEnd = p
 			for runEnd < len(s) && c.runBytes[s[runEnd]] {
 				runEnd++
 			}
 		}
+		if !strings.HasPrefix(s[q:], c.prefix) || c.precheck != nil && !c.precheck(s, q) {
+			continue
+		}
+		out = append(out, q)
 	}
 	return out
 }
@@ -376,11 +410,19 @@ func (c *compiled) accept(s string, m []int, i int, protected [][2]int, cands []
 		return cands
 	}
 	secret := s[start:end]
+	if c.checksum != nil && c.checksum(secret) {
+		return append(cands, candidate{start: start, end: end, rule: i})
+	}
 	if c.entropy > 0 && entropy(secret) < c.entropy {
 		return cands
 	}
 	if looksLikePlaceholder(secret) {
 		return cands
+	}
+	for _, p := range c.deferTo {
+		if hasPrefixFold(secret, p) {
+			return cands
+		}
 	}
 	return append(cands, candidate{start: start, end: end, rule: i})
 }

@@ -155,6 +155,15 @@ func TestClassifyKey(t *testing.T) {
 		"access_token_url":  kindNone,
 		"keyboard_shortcut": kindNone,
 		"KeyMeshing":        kindNone,
+		// The head of a compound name decides, before a preposition.
+		"keyVaultToStoreSecrets": kindNone,
+		"pathToSecret":           kindNone,
+		"secretForApp":           kindToken,
+		"sign_in_token":          kindToken,
+		// CSRF tokens are bound to a session cookie.
+		"csrf-token":  kindNone,
+		"XSRF_TOKEN":  kindNone,
+		"accessToken": kindToken,
 	} {
 		if got := classifyKey(key); got != want {
 			t.Errorf("classifyKey(%q) = %d, want %d", key, got, want)

@@ -1,5 +1,7 @@
 package redact
 
+import "strings"
+
 // rule describes one credential type. Rules are data: adding a type means
 // adding an entry here with the examples it must and must not match
 // (TestRuleExamples runs them all).
@@ -40,6 +42,12 @@ type rule struct {
 	precheck func(s string, q int) bool
 	// verify, when set, refines or rejects each match.
 	verify verifier
+	// checksum, when set, recognises a secret whose check digits are
+	// right (GitHub's and npm's CRC32). Such a secret is certain: the
+	// entropy and placeholder checks are skipped. A secret whose check
+	// digits are wrong still goes through them, because a corrupted or
+	// hand-made copy of a token is redacted like any other.
+	checksum func(secret string) bool
 	// hits must each be found by this rule; misses must not be.
 	hits, misses []string
 }
@@ -84,7 +92,11 @@ const (
 	uq = `([^\s'"` + "`" + `;,<>(){}\[\]\\&|]+)`
 )
 
-var builtin = []rule{
+// builtin is the rule table: credentials recognised by their format or
+// their context, then the vendor context rules (vendors.go).
+var builtin = append(coreRules, vendorRules()...)
+
+var coreRules = []rule{
 	// Private keys and key files.
 	{
 		id:       "private-key",
@@ -257,15 +269,22 @@ var builtin = []rule{
 		keywords: []string{"ghp_"},
 		pattern:  `\b(ghp_[A-Za-z0-9]{36})\b`,
 		entropy:  3,
-		hits:     []string{"GITHUB_TOKEN=ghp_" + rA[:36], "https://ghp_" + rA[36:72] + "@github.com/o/r.git"},
-		misses:   []string{"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ghp_" + rA[:20]},
+		checksum: base62CRC,
+		hits: []string{
+			"GITHUB_TOKEN=ghp_" + rA[:36], "https://ghp_" + rA[36:72] + "@github.com/o/r.git",
+			// Right check digits make a token certain even when its random
+			// part reads like filler.
+			"GITHUB_TOKEN=" + withCRC("ghp_", "abcdefgh"+rA[:22]),
+		},
+		misses: []string{"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "ghp_" + rA[:20]},
 	},
 	{
 		id:       "github-oauth",
 		keywords: []string{"gho_"},
 		pattern:  `\b(gho_[A-Za-z0-9]{36})\b`,
 		entropy:  3,
-		hits:     []string{"oauth_token: gho_" + rA[5:41]},
+		checksum: base62CRC,
+		hits:     []string{"oauth_token: gho_" + rA[5:41], withCRC("gho_", rA[50:80])},
 		misses:   []string{"gho_" + "000000000000000000000000000000000000"},
 	},
 	{
@@ -273,7 +292,8 @@ var builtin = []rule{
 		keywords: []string{"ghu_", "ghs_"},
 		pattern:  `\b(gh[us]_[A-Za-z0-9]{36})\b`,
 		entropy:  3,
-		hits:     []string{"ghs_" + rA[10:46], "ghu_" + rA[20:56]},
+		checksum: base62CRC,
+		hits:     []string{"ghs_" + rA[10:46], "ghu_" + rA[20:56], withCRC("ghs_", rA[60:90])},
 		misses:   []string{"ghs_" + rA[:35] + "_x"},
 	},
 	{
@@ -321,7 +341,8 @@ var builtin = []rule{
 		keywords: []string{"npm_"},
 		pattern:  `\b(npm_[A-Za-z0-9]{36})\b`,
 		entropy:  3,
-		hits:     []string{"//registry.npmjs.org/:_authToken=npm_" + rA[:36]},
+		checksum: base62CRC,
+		hits:     []string{"//registry.npmjs.org/:_authToken=npm_" + rA[:36], "NPM_TOKEN=" + withCRC("npm_", rA[70:100])},
 		misses:   []string{"npm_" + rA[:36] + "abc", "npm_config_cache"},
 	},
 	{
@@ -500,13 +521,24 @@ var builtin = []rule{
 		misses:   []string{"https://hooks.slack.com/services/"},
 	},
 	{
+		// Bot tokens have no prefix: the rule scans a text that names
+		// Discord. (A token sent as "Authorization: Bot …" is the
+		// auth-header rule's.)
 		id:       "discord-token",
-		keywords: []string{"discord", "bot "},
+		keywords: []string{"discord"},
 		scan:     true,
-		pattern:  `\b([MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40})` + tb + `|discord(?:app)?\.com/api/webhooks/\d+/([A-Za-z0-9_-]{60,80})`,
+		pattern:  `\b([MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40})` + tb,
 		entropy:  3,
-		hits:     []string{"DISCORD_TOKEN=MT" + rA[:24] + "." + rA[30:36] + "." + rA[40:78], "https://discord.com/api/webhooks/" + rD[:18] + "/" + rA[:68]},
-		misses:   []string{"discord=000000000000000000"},
+		hits:     []string{"DISCORD_TOKEN=MT" + rA[:24] + "." + rA[30:36] + "." + rA[40:78], "import discord\n\nclient.run('OD" + rA[:24] + "." + rA[30:36] + "." + rA[40:78] + "')"},
+		misses:   []string{"discord=000000000000000000", "MT" + rA[:24] + "." + rA[30:36] + "." + rA[40:78]},
+	},
+	{
+		id:       "discord-webhook",
+		keywords: []string{"discord.com/api/webhooks/", "discordapp.com/api/webhooks/"},
+		pattern:  `discord(?:app)?\.com/api/webhooks/\d+/([A-Za-z0-9_-]{60,80})` + tb,
+		entropy:  3,
+		hits:     []string{"https://discord.com/api/webhooks/" + rD[:18] + "/" + rA[:68]},
+		misses:   []string{"https://discord.com/api/webhooks/" + rD[:18] + "/"},
 	},
 	{
 		id:       "telegram-bot-token",
@@ -625,11 +657,12 @@ var builtin = []rule{
 	{
 		id:       "anthropic-api-key",
 		keywords: []string{"sk-ant-"},
-		pattern:  `\b(sk-ant-[a-z]{2,8}\d{2}-[A-Za-z0-9_-]{80,})` + tb,
-		entropy:  3,
-		verify:   suffix("AA"),
-		hits:     []string{"ANTHROPIC_API_KEY=sk-ant-api03-" + rA[:93] + "AA", "sk-ant-admin01-" + rA[10:103] + "AA"},
-		misses:   []string{"sk-ant-api03-" + rA[:40] + "AA", "sk-ant-api03-" + rA[:93] + "BB"},
+		// API and admin keys: 93 characters and the suffix AA. OAuth and
+		// session tokens (oat, ort, sid) vary in length.
+		pattern: `\b(sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{93}AA|sk-ant-(?:oat|ort|sid)\d{2}-[A-Za-z0-9_-]{80,})` + tb,
+		entropy: 3,
+		hits:    []string{"ANTHROPIC_API_KEY=sk-ant-api03-" + rA[:93] + "AA", "sk-ant-admin01-" + rA[10:103] + "AA", "CLAUDE_CODE_OAUTH_TOKEN=sk-ant-oat01-" + rA[:95]},
+		misses:  []string{"sk-ant-api03-" + rA[:40] + "AA", "sk-ant-api03-" + rA[:93] + "BB", "sk-ant-api03-" + rA[:95] + "AA"},
 	},
 	{
 		id:       "openai-api-key",
@@ -645,9 +678,9 @@ var builtin = []rule{
 		pattern:  `\b(sk-[A-Za-z0-9_-]{32,})` + tb,
 		entropy:  3.5,
 		rank:     1,
-		verify:   letterAndDigit(3),
-		hits:     []string{"DEEPSEEK_API_KEY=sk-" + rH[:32], "sk-or-v1-" + rH[:64]},
-		misses:   []string{"sk-" + rL[:16], "class=\"sk-loading-indicator-with-a-very-long-name\""},
+		verify:   randomTail(3),
+		hits:     []string{"DEEPSEEK_API_KEY=sk-" + rH[:32], "sk-or-v1-" + rH[:64], "sk-ant-api03-" + rA[:60] + "-AbCdEfAA"},
+		misses:   []string{"sk-" + rL[:16], "class=\"sk-loading-indicator-with-a-very-long-name\"", "sk-ant-api03-abc123xyz-456de-klMnopqrstuvwx-3456yza789bcde-1234fghijklmnopAA"},
 	},
 	{
 		id:       "huggingface-token",
@@ -956,6 +989,235 @@ var builtin = []rule{
 		misses:   []string{"p8e-" + rA[:8]},
 	},
 
+	// More providers' token formats.
+	{
+		id:       "settlemint-token",
+		keywords: []string{"sm_pat_", "sm_aat_", "sm_sat_"},
+		pattern:  `\b(sm_(?:pat|aat|sat)_[A-Za-z0-9]{16})\b`,
+		entropy:  3,
+		hits:     []string{"SETTLEMINT_TOKEN=sm_pat_" + rA[:16], "sm_aat_" + rA[16:32]},
+		misses:   []string{"sm_pat_" + rA[:10], "sm_sat_xxxxxxxxxxxxxxxx"},
+	},
+	{
+		id:       "duffel-api-token",
+		keywords: []string{"duffel_test_", "duffel_live_"},
+		pattern:  `\b(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})` + tb,
+		entropy:  3,
+		hits:     []string{"DUFFEL_ACCESS_TOKEN=duffel_test_" + rA[:43]},
+		misses:   []string{"duffel_test_" + rA[:20]},
+	},
+	{
+		id:       "frameio-api-token",
+		keywords: []string{"fio-u-"},
+		pattern:  `\b(fio-u-[A-Za-z0-9_=-]{64})` + tb,
+		entropy:  3,
+		hits:     []string{"FRAMEIO_TOKEN=fio-u-" + rA[:64]},
+		misses:   []string{"fio-u-" + rA[:30]},
+	},
+	{
+		id:       "defined-networking-api-token",
+		keywords: []string{"dnkey-"},
+		pattern:  `\b(dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52})` + tb,
+		entropy:  3,
+		hits:     []string{"DN_API_KEY=dnkey-" + rA[:26] + "-" + rA[26:78]},
+		misses:   []string{"dnkey-" + rA[:26]},
+	},
+	{
+		// ClickHouse Cloud API secrets start with 4b1d.
+		id:       "clickhouse-api-secret",
+		keywords: []string{"4b1d"},
+		pattern:  `\b(4b1d[A-Za-z0-9]{38})\b`,
+		entropy:  3.5,
+		verify:   mixedAlnum,
+		hits:     []string{"CLICKHOUSE_SECRET=4b1d" + rA[:38]},
+		misses:   []string{"4b1d" + rH[:38], "key = 4b1d" + rA[:30]},
+	},
+	{
+		id:       "maxmind-license-key",
+		keywords: []string{"_mmk"},
+		pattern:  `\b([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)\b`,
+		back:     alnum + "_",
+		backMax:  36,
+		entropy:  3,
+		hits:     []string{"MAXMIND_LICENSE_KEY=" + rA[:6] + "_" + rA[6:35] + "_mmk"},
+		misses:   []string{"geoip_mmk", rA[:6] + "_" + rA[6:20] + "_mmk"},
+	},
+	{
+		id:       "plaid-access-token",
+		keywords: []string{"access-sandbox-", "access-development-", "access-production-"},
+		pattern:  `\b(access-(?:sandbox|development|production)-` + uuidRE + `)\b`,
+		entropy:  3,
+		hits:     []string{`"access_token": "access-production-` + uuid + `"`},
+		misses:   []string{"access-sandbox-environment"},
+	},
+	{
+		id:       "authress-access-key",
+		keywords: []string{".acc_", ".acc-"},
+		pattern:  `\b((?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-][A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120})` + tb,
+		back:     alnum + "_.",
+		backMax:  48,
+		entropy:  3,
+		hits:     []string{"AUTHRESS_KEY=sc_" + rL[:10] + "." + rL[10:14] + ".acc_" + rL[14:30] + "." + rA[:60]},
+		misses:   []string{"sc_" + rL[:10] + "." + rL[10:14] + ".acc_" + rL[14:30]},
+	},
+	{
+		// Short-lived tokens: sl. and a long random body. Long-lived keys
+		// have no prefix (vendors.go).
+		id:       "dropbox-token",
+		keywords: []string{"sl."},
+		pattern:  `\b(sl\.[A-Za-z0-9._=-]{130,})` + tb,
+		window:   512,
+		entropy:  3.5,
+		verify:   mixedAlnum,
+		hits:     []string{"DROPBOX_TOKEN=sl." + rA[:140], "Authorization: Bearer sl.u." + rA[:150]},
+		misses:   []string{"sl.no", "sl." + rA[:40], "sl." + strings.Repeat("internal.package.", 9)},
+	},
+	{
+		id:       "jwt-base64",
+		keywords: []string{"zxlk"},
+		pattern:  `\b(ZXlK[A-Za-z0-9+/]{40,}={0,2})` + tb,
+		window:   256,
+		verify:   base64JWT,
+		hits:     []string{"token: ZXlKaGJHY2lPaUpJVXpJMU5pSjkuZXlKemRXSWlPaUl4TWpNMEluMC4" + rB[:40]},
+		misses:   []string{"ZXlK" + rB[:60], "ZXlKaGJHY2lPaUpJVXpJMU5pSjkubm90LWpzb24uc2lnbmF0dXJlLWhlcmU="},
+	},
+	{
+		id:       "google-chat-webhook",
+		keywords: []string{"chat.googleapis.com/v1/spaces/"},
+		pattern:  `chat\.googleapis\.com/v1/spaces/[A-Za-z0-9_-]+/messages\?key=[A-Za-z0-9_-]+&token=([A-Za-z0-9_%=-]{20,})`,
+		entropy:  3,
+		hits:     []string{"https://chat.googleapis.com/v1/spaces/AAAA" + rA[:7] + "/messages?key=AIza" + rA[:35] + "&token=" + rA[40:83]},
+		misses:   []string{"https://chat.googleapis.com/v1/spaces/AAAA" + rA[:7] + "/messages"},
+	},
+	{
+		id:       "zapier-webhook",
+		keywords: []string{"hooks.zapier.com/hooks/catch/"},
+		pattern:  `hooks\.zapier\.com/hooks/catch/(\d+/[A-Za-z0-9]{5,})`,
+		hits:     []string{"curl -X POST https://hooks.zapier.com/hooks/catch/" + rD[:7] + "/" + rL[:6] + "/"},
+		misses:   []string{"https://hooks.zapier.com/hooks/catch/"},
+	},
+	{
+		id:       "ifttt-webhook-key",
+		keywords: []string{"maker.ifttt.com/"},
+		pattern:  `maker\.ifttt\.com/(?:trigger/[^/\s]+/(?:json/)?with/)?key/([A-Za-z0-9_-]{20,})`,
+		entropy:  3,
+		hits:     []string{"https://maker.ifttt.com/trigger/door/with/key/" + rA[:22]},
+		misses:   []string{"https://maker.ifttt.com/use/"},
+	},
+	{
+		id:       "braintree-access-token",
+		keywords: []string{"access_token$"},
+		pattern:  `\b(access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32})\b`,
+		entropy:  3,
+		hits:     []string{"BRAINTREE_TOKEN=access_token$production$" + rL[:16] + "$" + rH[:32]},
+		misses:   []string{"access_token$production$"},
+	},
+	{
+		id:       "mercadopago-access-token",
+		keywords: []string{"app_usr-"},
+		pattern:  `\b(APP_USR-\d{16}-\d{6}-[0-9a-f]{32}-\d{6,10})\b`,
+		entropy:  3,
+		hits:     []string{"MP_ACCESS_TOKEN=APP_USR-" + rD[:16] + "-" + rD[16:22] + "-" + rH[:32] + "-" + rD[22:31]},
+		misses:   []string{"APP_USR-" + rD[:16]},
+	},
+	{
+		id:       "fcm-server-key",
+		keywords: []string{":apa91b"},
+		pattern:  `\b(AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{134})` + tb,
+		back:     alnum + "_-",
+		backMax:  11,
+		entropy:  3,
+		hits:     []string{"FCM_SERVER_KEY=AAAA" + rA[:7] + ":APA91b" + rA[:134]},
+		misses:   []string{"AAAA" + rA[:7] + ":APA91b" + rA[:40]},
+	},
+	{
+		id:       "docker-hub-token",
+		keywords: []string{"dckr_pat_", "dckr_oat_"},
+		pattern:  `\b(dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,})` + tb,
+		entropy:  3,
+		hits:     []string{"echo dckr_pat_" + rA[:27] + " | docker login -u me --password-stdin"},
+		misses:   []string{"dckr_pat_" + rA[:10]},
+	},
+	{
+		id:       "buildkite-token",
+		keywords: []string{"bkua_"},
+		pattern:  `\b(bkua_[a-f0-9]{40})\b`,
+		entropy:  3,
+		hits:     []string{"BUILDKITE_API_TOKEN=bkua_" + rH[:40]},
+		misses:   []string{"bkua_" + rH[:20]},
+	},
+	{
+		id:       "nuget-api-key",
+		keywords: []string{"oy2"},
+		pattern:  `\b(oy2[a-z0-9]{43})\b`,
+		entropy:  3.5,
+		verify:   letterAndDigit(3),
+		hits:     []string{"dotnet nuget push pkg.nupkg --api-key oy2" + rL[:43]},
+		misses:   []string{"oy2" + rL[:20], "oy2abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq"},
+	},
+	{
+		id:       "crates-io-token",
+		keywords: []string{"cio"},
+		pattern:  `\b(cio[A-Za-z0-9]{32})\b`,
+		entropy:  3.5,
+		verify:   mixedAlnum,
+		hits:     []string{"CARGO_REGISTRY_TOKEN=cio" + rA[:32]},
+		misses:   []string{"ciorba", "cio" + rL[:32]},
+	},
+	{
+		id:       "riot-api-key",
+		keywords: []string{"rgapi-"},
+		pattern:  `\b(RGAPI-` + uuidRE + `)\b`,
+		entropy:  3,
+		hits:     []string{"RIOT_API_KEY=RGAPI-" + uuid},
+		misses:   []string{"RGAPI-" + uuid[:8]},
+	},
+	{
+		id:       "salesforce-access-token",
+		keywords: []string{"00d"},
+		pattern:  `\b(00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{80,})`,
+		window:   256,
+		entropy:  3.5,
+		hits:     []string{"Authorization: OAuth 00D" + rA[:12] + "!" + rA[12:110]},
+		misses:   []string{"00D" + rA[:12], "0x00d" + rH[:20]},
+	},
+	{
+		id:       "bitwarden-access-token",
+		keywords: []string{"0."},
+		precheck: func(s string, q int) bool { return len(s) > q+10 && s[q+10] == '-' },
+		pattern:  `\b(0\.` + uuidRE + `\.[A-Za-z0-9]{30}:[A-Za-z0-9+/]{22}==)`,
+		entropy:  3.5,
+		hits:     []string{"BWS_ACCESS_TOKEN=0." + uuid + "." + rA[:30] + ":" + rB[:22] + "=="},
+		misses:   []string{"version 0.1.2", "0." + uuid},
+	},
+	{
+		id:       "cloudflare-tunnel-token",
+		keywords: []string{"eyjhijoi"},
+		pattern:  `\b(eyJhIjoi[A-Za-z0-9+/]{100,}={0,2})` + tb,
+		window:   256,
+		entropy:  3.5,
+		hits:     []string{"cloudflared tunnel run --token eyJhIjoi" + rB[:150]},
+		misses:   []string{"eyJhIjoi" + rB[:20]},
+	},
+	{
+		id:       "hubspot-private-app-token",
+		keywords: []string{"pat-na", "pat-eu", "pat-ap"},
+		pattern:  `\b(pat-(?:na|eu|ap)\d-` + uuidRE + `)\b`,
+		entropy:  3,
+		hits:     []string{"HUBSPOT_TOKEN=pat-na1-" + uuid},
+		misses:   []string{"pat-na1-", "pat-eu1-" + uuid[:8]},
+	},
+	{
+		// Asana personal access tokens: version/user id[/app id]:32 hex.
+		id:       "asana-pat",
+		keywords: []string{"1/", "2/"},
+		precheck: func(s string, q int) bool { return len(s) > q+2 && s[q+2] >= '0' && s[q+2] <= '9' },
+		pattern:  `\b([12]/\d{6,20}(?:/\d{6,20})?:[a-f0-9]{32})\b`,
+		entropy:  3,
+		hits:     []string{"ASANA_PAT=1/" + rD[:16] + ":" + rH[:32], "2/" + rD[:13] + "/" + rD[13:26] + ":" + rH[32:64]},
+		misses:   []string{"1/2 cup", "1/" + rD[:16]},
+	},
+
 	// Credentials recognised by their context.
 	{
 		id:       "db-password",
@@ -1041,13 +1303,44 @@ var builtin = []rule{
 		},
 	},
 	{
+		id:       "npmrc-auth",
+		keywords: []string{"_authtoken", "_auth", "_password"},
+		pattern:  `_(?:authToken|auth|password)[ \t]*=[ \t]*['"]?([^\s'"]{4,})`,
+		rank:     1,
+		verify:   lineStartValue,
+		hits:     []string{"//registry.npmjs.org/:_authToken=" + rA[:36], "_auth = " + rB[:24] + "\nemail = me@example.org", "//npm.corp/:_password=" + rB[:16]},
+		misses:   []string{"//registry.npmjs.org/:_authToken=${NPM_TOKEN}", "oauth_auth=" + rA[:20]},
+	},
+	{
+		id:       "netrc-password",
+		keywords: []string{"machine", "default"},
+		pattern:  `\b(?:machine[ \t]+\S+|default)[ \t\r\n]+login[ \t]+\S+[ \t\r\n]+(?:account[ \t]+\S+[ \t\r\n]+)?password[ \t]+(\S+)`,
+		rank:     1,
+		verify:   plainValue,
+		hits:     []string{"machine api.heroku.com\n  login me@example.org\n  password " + rH[:36], "default login anonymous password " + rA[:12]},
+		misses:   []string{"machine api.heroku.com login me password $HEROKU_TOKEN", "the machine learning password field"},
+	},
+	{
+		id:       "aws-session-token",
+		keywords: []string{"aws_session_token", "awssessiontoken", "aws_security_token", "awssecuritytoken"},
+		pattern:  `(?i)aws_?(?:session|security)_?token['"\]]{0,2}[ \t]*(?:[:=]{1,2}|=>)[ \t]*['"]?([A-Za-z0-9/+=]{100,})`,
+		window:   1024,
+		entropy:  4,
+		rank:     1,
+		hits:     []string{"aws_session_token = IQoJb3JpZ2luX2VjE" + rB[:200], `"AwsSessionToken": "FwoGZXIvYXdzE` + rB[:180] + `"`},
+		misses:   []string{"aws_session_token = " + rB[:40], "AWS_SESSION_TOKEN=${AWS_SESSION_TOKEN}"},
+	},
+	{
 		id:       "kubernetes-secret",
 		keywords: []string{"kind: secret", "kind: \"secret\"", "kind: 'secret'"},
 		scan:     true,
 		pattern:  `(?m)^([ \t]+)([.A-Za-z0-9_-]+):[ \t]*(?:[|>][-+]?[ \t]*\r?\n[ \t]+)?['"]?([A-Za-z0-9+/]{4,}={0,2})['"]?[ \t]*\r?$`,
 		verify:   k8sData,
 		hits:     []string{"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  password: " + rB[:20] + "\n  username: YWRtaW4=\n"},
-		misses:   []string{"apiVersion: v1\nkind: Secret\nmetadata:\n  name: registryauthdata\n  namespace: default\ntype: Opaque\n"},
+		misses: []string{
+			"apiVersion: v1\nkind: Secret\nmetadata:\n  name: registryauthdata\n  namespace: default\ntype: Opaque\n",
+			"apiVersion: v1\nkind: Secret\ndata:\n  extra: YmFyCg==\n",
+		},
 	},
 	{
 		id:       "bundler-credentials",
@@ -1097,6 +1390,7 @@ var builtin = []rule{
 			"primaryKey=" + rA[:30],
 			"credentialsId: '" + uuid + "'",
 			"GITHUB_API_KEY=\nDYNATRACE_API_KEY=",
+			"--- PASS: TestListItems/pagination (0.00s)",
 		},
 	},
 }
