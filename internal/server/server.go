@@ -29,6 +29,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/evaluator"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
+	"github.com/sentinel-agent/sentinel/internal/memory"
 	"github.com/sentinel-agent/sentinel/internal/pipeline"
 )
 
@@ -72,6 +73,9 @@ type Options struct {
 	// and verifies (and rolls back) when its outcome is reported; nil
 	// leaves both out.
 	Pipeline *pipeline.Pipeline
+	// Memory is the agents' memory behind /v1/memory and the seed's
+	// /memory routes; nil answers 501.
+	Memory *memory.Memory
 	// Evaluator keeps the quality profile current from the events the
 	// server records (and the kernel's decisions, when its Recorder
 	// feeds it); nil gives the server an empty one.
@@ -177,6 +181,10 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/v1/outcome", scope: auth.ScopeCheck, name: "outcome", handler: s.outcome},
 		{method: "POST", path: "/v1/sessions/{id}/end", scope: auth.ScopeCheck, name: "endSession", handler: s.endSession},
 		{method: "POST", path: "/v1/feedback", scope: auth.ScopeCheck, name: "feedback", handler: s.feedback},
+		{method: "POST", path: "/v1/memory", scope: auth.ScopeMemory, name: "memoryWrite", handler: s.memoryWrite},
+		{method: "GET", path: "/v1/memory/context", scope: auth.ScopeMemory, name: "memoryContext", handler: s.memoryContext},
+		{method: "GET", path: "/v1/memory/search", scope: auth.ScopeMemory, name: "memorySearch", handler: s.memorySearch},
+		{method: "DELETE", path: "/v1/memory/{id}", scope: auth.ScopeMemory, name: "memoryForget", handler: s.memoryForget},
 		{method: "GET", path: "/v1/profile", scope: auth.ScopeAuditRead, name: "profile", handler: s.profile},
 		{method: "GET", path: "/v1/report", scope: auth.ScopeAuditRead, name: "report", handler: s.report},
 		{method: "POST", path: "/v1/rollback/{decision_id}", scope: auth.ScopeApprovals, name: "rollback", handler: s.rollback},
@@ -205,10 +213,10 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/audit", scope: auth.ScopeAuditRead, name: "seedAudit", handler: s.seedAudit},
 		{method: "POST", path: "/feedback", scope: auth.ScopeCheck, name: "seedFeedback", handler: s.seedFeedback},
 		{method: "POST", path: "/session/end", scope: auth.ScopeCheck, name: "seedSessionEnd", handler: s.seedSessionEnd},
-		{method: "POST", path: "/memory/preference", scope: auth.ScopeMemory, name: "seedMemoryPreference", handler: notBuilt("memory")},
-		{method: "POST", path: "/memory/fact", scope: auth.ScopeMemory, name: "seedMemoryFact", handler: notBuilt("memory")},
-		{method: "POST", path: "/memory/rule", scope: auth.ScopeMemory, name: "seedMemoryRule", handler: notBuilt("memory")},
-		{method: "GET", path: "/memory/context", scope: auth.ScopeMemory, name: "seedMemoryContext", handler: notBuilt("memory")},
+		{method: "POST", path: "/memory/preference", scope: auth.ScopeMemory, name: "seedMemoryPreference", handler: s.seedMemoryPreference},
+		{method: "POST", path: "/memory/fact", scope: auth.ScopeMemory, name: "seedMemoryFact", handler: s.seedMemoryFact},
+		{method: "POST", path: "/memory/rule", scope: auth.ScopeMemory, name: "seedMemoryRule", handler: s.seedMemoryRule},
+		{method: "GET", path: "/memory/context", scope: auth.ScopeMemory, name: "seedMemoryContext", handler: s.seedMemoryContext},
 	}
 }
 
