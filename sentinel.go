@@ -25,7 +25,9 @@ import (
 
 	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/decision"
+	"github.com/sentinel-agent/sentinel/internal/inject"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
+	"github.com/sentinel-agent/sentinel/internal/memory"
 	"github.com/sentinel-agent/sentinel/internal/pipeline"
 	"github.com/sentinel-agent/sentinel/internal/policy"
 	"github.com/sentinel-agent/sentinel/internal/request"
@@ -133,6 +135,8 @@ type Guard struct {
 	// pipe snapshots, verifies and rolls back around Execute's calls
 	// when the guard has a data dir; nil otherwise.
 	pipe *pipeline.Pipeline
+	// mem is the agents' memory on the data dir's store.
+	mem *memory.Memory
 }
 
 // New builds a Guard. It compiles the policy and runs every rule's
@@ -174,6 +178,12 @@ func New(opts Options) (*Guard, error) {
 			return nil, err
 		}
 		g.pipe = pipeline.New(pipeline.Options{Snapshots: snaps, Recorder: l, RollbackRisk: opts.RollbackRisk})
+		memDir := filepath.Join(opts.DataDir, "memory")
+		if err := os.MkdirAll(memDir, 0o700); err != nil {
+			_ = g.Close(ctx)
+			return nil, err
+		}
+		g.mem = memory.New(st, memory.Options{Dir: memDir, Injection: injectionCheck})
 	}
 	k, err := kernel.New(p.p, kernel.Options{Workspace: opts.Workspace, Home: opts.Home, CacheSize: opts.CacheSize,
 		TempDir: os.TempDir(), Recorder: rec})
@@ -183,6 +193,35 @@ func New(opts Options) (*Guard, error) {
 	}
 	g.k = k
 	return g, nil
+}
+
+// Memory is the agents' layered memory: working memory per session,
+// episodic events that compress and fade, semantic preferences, facts,
+// rules, projects and a glossary, with provenance; InjectContext returns
+// the block to put before the model's prompt.
+type Memory = memory.Memory
+
+// MemorySource says where a memory came from; memories from tools are
+// untrusted and never injected as instructions.
+type MemorySource = memory.Source
+
+// Memory returns the guard's memory, kept in the data dir's store. A
+// guard without a DataDir has none.
+func (g *Guard) Memory() (*Memory, error) {
+	if g.mem == nil {
+		return nil, errors.New("sentinel: memory needs a DataDir")
+	}
+	return g.mem, nil
+}
+
+// injectionCheck flags what memory is asked to keep when the prompt
+// injection scanner finds instructions in it.
+func injectionCheck(text string) (bool, string) {
+	r := inject.Scan(text)
+	if r.Verdict == inject.VerdictClean {
+		return false, ""
+	}
+	return true, "prompt injection (" + strings.Join(r.Categories, ", ") + ")"
 }
 
 // openSnapshots opens the snapshot store in the data dir.

@@ -67,6 +67,7 @@ func commands() []command {
 		{"profile", "quality profile: sentinel profile [--session S] [--agent A] [--format json]", runProfile},
 		{"feedback", "record an implicit feedback signal: sentinel feedback SIGNAL --session S", runFeedback},
 		{"rollback", "undo a call's file changes from its snapshot: sentinel rollback DECISION_ID [--dry-run]", runRollback},
+		{"memory", "the agents' memory: memory show|search|import|export|forget|context|stats", runMemory},
 		{"scan", "find secrets and prompt injections in a text: sentinel scan [--kind secrets|injection|all] [--format text|json] FILE|-", runScan},
 		{"run", "run a command in the sandbox: sentinel run [--profile P] [--workspace DIR] [--mode sandbox|direct|dry-run] [--trace] -- CMD [ARG ...]", runRun},
 		{"doctor", "check the server's configuration, data dir, store, tokens and bind address", runDoctor},

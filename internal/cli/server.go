@@ -234,8 +234,14 @@ func runServer(e *env, args []string) int {
 			_ = agg.Ingest(ev)
 		}
 	}
+	mem, err := openMemory(sf.store, st, "default")
+	if err != nil {
+		_ = alog.Close(ctx)
+		return fail(e, "server: the memory cannot be opened: %v", err)
+	}
 	srv, err := server.New(server.Options{Kernel: k, Log: alog, Store: st, Keys: []ed25519.PublicKey{key.Public()},
-		Approvals: svc, Auth: authn, Policy: holder, Registry: reg, Logger: log, Version: Version, Pipeline: pipe, Evaluator: agg})
+		Approvals: svc, Auth: authn, Policy: holder, Registry: reg, Logger: log, Version: Version, Pipeline: pipe, Evaluator: agg,
+		Memory: mem})
 	if err != nil {
 		_ = alog.Close(ctx)
 		return fail(e, "server: %v", err)
