@@ -71,9 +71,10 @@ func runEval(e *env, args []string) int {
 	g := addGuardFlags(f, "workspace relative paths resolve against (default: a fresh empty temporary directory)")
 	maxMis := f.String("max-mismatches", "25", "mismatches listed in text output (JSON lists all)")
 	list := f.Bool("list", "in text output, also list every case with its decision and deciding reason")
+	kind := f.String("kind", "calls", "calls (tool calls against the policy), secrets or injection (labelled texts: {\"id\",\"text\",\"label\",\"category\"})")
 	pos, err := f.parse(args)
 	if err == errHelp {
-		fmt.Fprintln(e.stdout, "usage: sentinel eval [flags] FILE.jsonl ...")
+		fmt.Fprintln(e.stdout, "usage: sentinel eval [--kind calls|secrets|injection] [flags] FILE.jsonl ...")
 		f.usage(e.stdout)
 		return ExitOK
 	}
@@ -82,6 +83,14 @@ func runEval(e *env, args []string) int {
 	}
 	if err := g.checkFormat(); err != nil {
 		return fail(e, "eval: %v", err)
+	}
+	if *kind != "calls" {
+		if len(pos) == 0 {
+			return fail(e, "eval: name at least one JSONL file of {\"id\",\"text\",\"label\",\"category\"} lines")
+		}
+		n := 25
+		fmt.Sscanf(*maxMis, "%d", &n)
+		return runTextEval(e, *kind, *g.format, pos, n)
 	}
 	if len(pos) == 0 {
 		return fail(e, "eval: name at least one JSONL file of {\"id\",\"tool\",\"args\",\"expect\",\"category\"} lines")
