@@ -196,7 +196,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("exit %d, stderr %s", code, errs)
 		}
 		var a answer
-		if err := json.Unmarshal([]byte(out), &a); err != nil || a.HookSpecificOutput == nil || !strings.Contains(a.HookSpecificOutput.AdditionalContext, "injection.ignore_instructions") {
+		if err := json.Unmarshal([]byte(out), &a); err != nil || a.HookSpecificOutput == nil || !strings.Contains(a.HookSpecificOutput.AdditionalContext, "injection.override") {
 			t.Fatalf("stdout %q: %v", out, err)
 		}
 		recs, err := srv.store.Query(context.Background(), audit.Filter{Session: "sess-e2e", Limit: 100})

@@ -178,13 +178,13 @@ func TestRunRemoteOutcome(t *testing.T) {
 	if code != ExitAnswered {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if a := decodeAnswer(t, out); a == nil || a.HookEventName != EventPostToolUse || !strings.Contains(a.AdditionalContext, "injection.role_override") {
+	if a := decodeAnswer(t, out); a == nil || a.HookEventName != EventPostToolUse || !strings.Contains(a.AdditionalContext, "injection.override") {
 		t.Errorf("answer %s", out)
 	}
 	req := srv.requests()[0]
 	if req.path != "/v1/outcome" || req.body["decision_id"] != "tool_use:toolu_9" || req.body["status"] != "ok" || req.body["agent"] != Agent ||
 		req.body["tool"] != "Read" || req.body["session"] != "abc123" || req.body["duration_ms"] != float64(42) ||
-		req.body["result"] != "sentinel scan: injection.role_override" {
+		req.body["result"] != "sentinel scan: injection.override" {
 		t.Errorf("outcome request %s %v", req.path, req.body)
 	}
 
@@ -213,7 +213,7 @@ func TestRunRemoteOutcomeRefused(t *testing.T) {
 			srv := newFakeServer(t, tc.handler)
 			code, out, errs := runRemote(t, postToolUse, RemoteConfig{URL: srv.URL})
 			// The scan's warning still reaches the model on stderr.
-			if code != ExitRefused || out != "" || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "injection.role_override") {
+			if code != ExitRefused || out != "" || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "injection.override") {
 				t.Errorf("exit %d stdout %q stderr %q", code, out, errs)
 			}
 		})

@@ -10,6 +10,27 @@ import (
 // sees without changing what a model reads.
 const CodeBidiControl = "hidden.bidi_control"
 
+// phraseRule is one phrase, matched on normalised text (lower case,
+// whitespace runs as one space, invisible characters dropped). Each
+// carries what it must and must not match; the tests check them.
+type phraseRule struct {
+	code string
+	// keywords: the pattern is tried only when one of them occurs.
+	keywords []string
+	re       *regexp.Regexp
+	match    []string
+	noMatch  []string
+}
+
+func (pr *phraseRule) hit(norm string) bool {
+	for _, k := range pr.keywords {
+		if strings.Contains(norm, k) {
+			return pr.re.MatchString(norm)
+		}
+	}
+	return false
+}
+
 // toolRules are phrasings that make sense only as instructions aimed at a
 // model reading a tool's definition ("tool poisoning"). They are not
 // applied to tool output or prompts, where a path like ~/.ssh or a tag
