@@ -65,6 +65,7 @@ func mcpProxy(e *env, args []string) int {
 	listen := f.String("listen", "", "serve clients over streamable HTTP on this loopback address (127.0.0.1:PORT) instead of stdio")
 	logLevel := f.String("log-level", "info", "debug, info, warn or error (logs go to stderr)")
 	auditMode := f.String("audit-mode", "batch", auditModeUsage)
+	spot := f.String("spotlight", "", "wrap tool results for the model so that instructions inside read as data: wrap (random-boundary delimiters) or mark (with datamarking)")
 	pos, err := f.parse(args)
 	if err == errHelp {
 		fmt.Fprintf(e.stdout, "usage: sentinel %s [flags] -- COMMAND [ARG ...]\n       sentinel %s [flags] --upstream-url URL\n", name, name)
@@ -142,7 +143,7 @@ func mcpProxy(e *env, args []string) int {
 			return &mcp.CommandTransport{Command: cmd}, nil
 		}
 	}
-	px, err := mcpguard.New(mcpguard.Options{Name: *serverName, Upstream: upstream, Decider: k, Pins: pins, Recorder: l,
+	px, err := mcpguard.New(mcpguard.Options{Name: *serverName, Spotlight: *spot, Upstream: upstream, Decider: k, Pins: pins, Recorder: l,
 		Logger: log, Version: Version})
 	if err != nil {
 		return fail(e, "%s: %v", name, err)

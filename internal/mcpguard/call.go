@@ -16,6 +16,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/mcpguard/pin"
 	"github.com/sentinel-agent/sentinel/internal/redact"
 	"github.com/sentinel-agent/sentinel/internal/request"
+	"github.com/sentinel-agent/sentinel/internal/spotlight"
 )
 
 // MetaKey names the machine-readable refusal in a refused result's _meta:
@@ -86,7 +87,35 @@ func (s *session) callTool(ctx context.Context, req *mcp.CallToolRequest) (res *
 		p.log.Info("mcp call denied", "tool", full, "session", s.id, "decision", d.DecisionID, "codes", strings.Join(codes(d.Reasons), ","))
 		return refusal(full, d.Action.String(), d.DecisionID, d.Reasons), nil
 	}
-	return s.up.CallTool(ctx, &mcp.CallToolParams{Meta: req.Params.Meta, Name: name, Arguments: fwdArgs})
+	res, err = s.up.CallTool(ctx, &mcp.CallToolParams{Meta: req.Params.Meta, Name: name, Arguments: fwdArgs})
+	if err == nil && res != nil && p.opts.Spotlight != "" {
+		spotlightResult(res, full, p.opts.Spotlight == SpotlightMark)
+	}
+	return res, err
+}
+
+// Spotlight modes (Options.Spotlight).
+const (
+	SpotlightWrap = "wrap"
+	SpotlightMark = "mark"
+)
+
+// spotlightResult wraps each text the upstream returned between random
+// boundaries with a note that it is data from the tool, not instructions
+// (and with datamarking in mark mode), so that instructions inside it read
+// as data to the model.
+func spotlightResult(res *mcp.CallToolResult, tool string, mark bool) {
+	for _, c := range res.Content {
+		tc, ok := c.(*mcp.TextContent)
+		if !ok {
+			continue
+		}
+		if mark {
+			tc.Text = spotlight.WrapMarked(tool, tc.Text)
+		} else {
+			tc.Text = spotlight.Wrap(tool, tc.Text)
+		}
+	}
 }
 
 // pinTTL is how long a call trusts the approved hash an earlier call of

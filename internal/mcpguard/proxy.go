@@ -65,6 +65,11 @@ type Options struct {
 	MaxTools int
 	// Version is the proxy's version, shown to the upstream.
 	Version string
+	// Spotlight wraps the text of tool results for the model: "wrap"
+	// (random-boundary delimiters and a note that it is data), "mark"
+	// (the same with datamarking) or "" (results as the upstream sent
+	// them).
+	Spotlight string
 }
 
 // Proxy serves MCP clients, each through its own upstream session.
@@ -110,6 +115,9 @@ const (
 // New checks opts and returns a proxy.
 func New(opts Options) (*Proxy, error) {
 	var problems []error
+	if opts.Spotlight != "" && opts.Spotlight != SpotlightWrap && opts.Spotlight != SpotlightMark {
+		problems = append(problems, fmt.Errorf("spotlight %q: use wrap, mark or nothing", opts.Spotlight))
+	}
 	if !pin.ValidServer(opts.Name) {
 		problems = append(problems, fmt.Errorf("the server name %.80q must be 1-%d letters, digits, '-' or '_', without \"__\"", opts.Name, pin.MaxServerLen))
 	}
