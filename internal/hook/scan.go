@@ -106,18 +106,17 @@ func ScanText(s string) Report {
 	for _, f := range found {
 		r.Secrets = append(r.Secrets, f.Rule)
 	}
-	norm, tags, zwRun := normalize(s)
+	_, tags, zwRun := normalize(s)
 	if tags != "" {
+		// The injection scanner reads what the tags spell.
 		r.Hidden = append(r.Hidden, CodeUnicodeTags)
-		// What the tags spell is read too: an instruction hidden that way
-		// is an injection whatever it says.
-		norm += " " + tags
 	}
 	if zwRun {
 		r.Hidden = append(r.Hidden, CodeZeroWidthRun)
 	}
 	// Prompt injection: the scanner of package inject (normalised,
-	// decoded, in seven languages); a code per category it found.
+	// decoded, hidden text surfaced, in seven languages); a code per
+	// category it found.
 	if ir := inject.Scan(s); ir.Verdict != inject.VerdictClean {
 		for _, c := range ir.Categories {
 			if c != inject.CatHidden {
@@ -128,13 +127,11 @@ func ScanText(s string) Report {
 			r.Injections = append(r.Injections, "injection."+ir.Verdict)
 		}
 	}
-	_ = norm
 	r.Secrets = uniqueSorted(r.Secrets)
 	r.Injections = uniqueSorted(r.Injections)
 	r.Hidden = uniqueSorted(r.Hidden)
 	return r
 }
-
 
 // normalize lower-cases s, turns whitespace runs into one space and drops
 // invisible characters, so that "Ignore\n  previous" and "ig\u200bnore"

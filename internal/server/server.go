@@ -447,15 +447,6 @@ func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request, _ auth.C
 	return nil
 }
 
-// notBuilt answers for the seed endpoints whose subsystem does not exist
-// yet.
-func notBuilt(what string) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, _ auth.Client) error {
-		return errorf(http.StatusNotImplemented, "not_implemented."+what,
-			"%s %s needs the %s, which this version of Sentinel does not have yet", r.Method, r.URL.Path, what)
-	}
-}
-
 // queryInt parses an integer query parameter within [lo, hi].
 func queryInt(r *http.Request, name string, def, lo, hi int) (int, error) {
 	v := r.URL.Query().Get(name)
