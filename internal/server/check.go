@@ -16,6 +16,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/evaluator"
+	"github.com/sentinel-agent/sentinel/internal/memory"
 	"github.com/sentinel-agent/sentinel/internal/redact"
 	"github.com/sentinel-agent/sentinel/internal/request"
 	"github.com/sentinel-agent/sentinel/internal/taint"
@@ -417,6 +418,13 @@ func (s *Server) sessionEnd(w http.ResponseWriter, r *http.Request, id string, c
 		return err
 	}
 	s.k.EndSession(id)
+	if s.opts.Memory != nil {
+		// The daily log and MEMORY.md, as the seed's endSession writes
+		// them; a failure is logged, the session has ended all the same.
+		if err := s.opts.Memory.EndSession(r.Context(), id); err != nil && memory.Code(err) != "memory.unbound_session" {
+			s.log.Warn("memory: ending the session", "session", id, "error", err.Error())
+		}
+	}
 	return writeJSON(w, http.StatusOK, map[string]any{"ok": true, "session": id})
 }
 
