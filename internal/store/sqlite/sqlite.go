@@ -43,6 +43,10 @@ type Store struct {
 	headR, scan, cps *sql.Stmt                  // on r
 	stmts            []*sql.Stmt                // all of them, to close
 
+	// memStmts are the memory queries prepared once (see memStmt).
+	memMu    sync.Mutex
+	memStmts map[string]*sql.Stmt
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -171,6 +175,12 @@ func (s *Store) Close() error {
 		for _, st := range s.stmts {
 			errs = append(errs, st.Close())
 		}
+		s.memMu.Lock()
+		for _, st := range s.memStmts {
+			errs = append(errs, st.Close())
+		}
+		s.memStmts = nil
+		s.memMu.Unlock()
 		errs = append(errs, s.r.Close(), s.w.Close())
 		s.closeErr = errors.Join(errs...)
 	})
