@@ -292,7 +292,7 @@ func PreToolUseOutput(v Verdict) Output {
 		o.PermissionDecisionReason = "Sentinel asks for a human's confirmation: " + because(first, "the policy holds this call for a human")
 		if v.ApprovalID != "" {
 			o.PermissionDecisionReason += fmt.Sprintf(" Approval %s is also pending on the Sentinel server (sentinel approvals approve %s).",
-				clean(v.ApprovalID, MaxIDLen), clean(v.ApprovalID, MaxIDLen))
+				printable(v.ApprovalID, MaxIDLen), printable(v.ApprovalID, MaxIDLen))
 		}
 	default:
 		o.PermissionDecision = PermissionDeny
@@ -320,7 +320,9 @@ func because(r decision.Reason, def string) string {
 	}
 	msg = strings.TrimSuffix(msg, ".")
 	if r.Code != "" {
-		return msg + " (" + clean(r.Code, MaxIDLen) + ")."
+		// Codes are machine names ("command.force_push"), not text that
+		// could carry a credential.
+		return msg + " (" + printable(r.Code, MaxIDLen) + ")."
 	}
 	return msg + "."
 }
@@ -331,8 +333,42 @@ func clean(s string, max int) string {
 	if s == "" {
 		return ""
 	}
-	s, _ = redact.Text(strings.ToValidUTF8(s, "\uFFFD"))
+	if mayHoldSecret(s) {
+		s, _ = redact.Text(strings.ToValidUTF8(s, "\uFFFD"))
+	}
 	return printable(s, max)
+}
+
+// credentialWords are in every context a credential rule matches by its
+// surroundings (a key name, a header, a URL's user part, a PEM block).
+var credentialWords = []string{"key", "token", "secret", "pass", "pwd", "bearer", "auth", "cred", "://", "-----begin", "session",
+	"cookie", "sig", "user", "access", "api", "private", "client", "login", "--data", "-d "}
+
+// mayHoldSecret is a cheap test that lets most reason texts skip the
+// redactor, whose rule set costs a hook process ~3 ms to build: a
+// credential is either a token of at least 12 token characters or a value
+// next to one of credentialWords. Texts with neither hold nothing the
+// redactor would find.
+func mayHoldSecret(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-+/=.~", c) >= 0 {
+			run++
+			if run >= 12 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	lower := strings.ToLower(s)
+	for _, w := range credentialWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // printable replaces control characters, makes s valid UTF-8 and cuts it

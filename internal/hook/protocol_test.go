@@ -1,10 +1,15 @@
 package hook
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sentinel-agent/sentinel/internal/redact"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -170,5 +175,44 @@ func TestReasonIsCleaned(t *testing.T) {
 	}
 	if len(r) > maxReasonLen+len("…") {
 		t.Errorf("reason is %d bytes", len(r))
+	}
+}
+
+// TestMayHoldSecretIsSafe holds the fast path to the redactor: every text
+// the redactor changes must pass the cheap test. It runs over the secrets
+// corpus (every row the redactor flags) when it is there, and over fixed
+// examples.
+func TestMayHoldSecretIsSafe(t *testing.T) {
+	texts := []string{
+		"aws_access_key_id = AKIAZ3MSJV4WCO7SUBAR", "password: hunter2hunter2", "Authorization: Bearer abc.def.ghi",
+		"https://user:pw@host.example/x", "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+	}
+	if f, err := os.Open(filepath.Join("..", "..", "..", "shared", "corpus", "secrets", "gitleaks_rule_examples.jsonl")); err == nil {
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<22)
+		for sc.Scan() {
+			var row struct{ Text string }
+			if json.Unmarshal(sc.Bytes(), &row) == nil {
+				texts = append(texts, row.Text)
+			}
+		}
+		f.Close()
+	}
+	checked := 0
+	for _, s := range texts {
+		if red, fs := redact.Text(s); len(fs) > 0 || red != s {
+			checked++
+			if !mayHoldSecret(s) {
+				t.Errorf("the redactor finds a secret in %q, but mayHoldSecret says no", s)
+			}
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("only %d texts with secrets checked", checked)
+	}
+	for _, s := range []string{"recursive delete of / is refused; delete specific paths inside the workspace", "risk score 7.50 is above the notify threshold"} {
+		if mayHoldSecret(s) {
+			t.Errorf("%q takes the slow path", s)
+		}
 	}
 }

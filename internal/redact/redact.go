@@ -105,7 +105,7 @@ func apply(s string, fs []Finding) string {
 // in rules.go that the package tests catch, so it panics like
 // regexp.MustCompile rather than failing every call.
 var builtinSet = sync.OnceValue(func() *ruleSet {
-	rs, err := compile(builtin)
+	rs, err := compile(builtinRules())
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // rule describes one credential type. Rules are data: adding a type means
 // adding an entry here with the examples it must and must not match
@@ -92,9 +95,12 @@ const (
 	uq = `([^\s'"` + "`" + `;,<>(){}\[\]\\&|]+)`
 )
 
-// builtin is the rule table: credentials recognised by their format or
-// their context, then the vendor context rules (vendors.go).
-var builtin = append(coreRules, vendorRules()...)
+// builtinRules is the rule table: credentials recognised by their format
+// or their context, then the vendor context rules (vendors.go). It is
+// built when first used: the vendor rules' patterns allocate ~600 KB,
+// which every process that never redacts (a hook answering a PreToolUse)
+// would pay at start.
+var builtinRules = sync.OnceValue(func() []rule { return append(coreRules, vendorRules()...) })
 
 var coreRules = []rule{
 	// Private keys and key files.

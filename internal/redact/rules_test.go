@@ -70,7 +70,7 @@ func TestPlaceholdersMatchNoRule(t *testing.T) {
 func TestPrefilter(t *testing.T) {
 	rs := builtinSet()
 	inputs := []string{toolCall, toolCallSecrets, "", "a", "Sk", "xsk-ant-AKIA"}
-	for _, r := range builtin {
+	for _, r := range builtinRules() {
 		inputs = append(inputs, r.hits...)
 		inputs = append(inputs, r.misses...)
 	}
