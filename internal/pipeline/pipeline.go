@@ -338,6 +338,10 @@ func (p *Pipeline) Snapshot(id string) (*snapshot.Snapshot, error) {
 	return p.opts.Snapshots.ByDecision(id)
 }
 
+// ErrNotRecorded is wrapped by Post's error when the outcome event could
+// not be recorded.
+var ErrNotRecorded = errors.New("pipeline: the outcome could not be recorded")
+
 // PostResult is what Post found and did.
 type PostResult struct {
 	// Event is the outcome event Post recorded.
@@ -371,7 +375,7 @@ func (p *Pipeline) Post(ctx context.Context, d decision.Decision, ev audit.Event
 	}
 	if p.opts.Recorder != nil {
 		if err := p.opts.Recorder.Record(ctx, ev); err != nil {
-			errs = append(errs, fmt.Errorf("recording the verification: %w", err))
+			errs = append(errs, fmt.Errorf("%w: %w", ErrNotRecorded, err))
 		}
 	}
 	res.Event = ev

@@ -3,6 +3,7 @@ package server
 import (
 	"container/list"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -164,14 +165,12 @@ func (s *Server) verifyOutcome(ctx context.Context, ev audit.Event, args map[str
 	cl := pipeline.ClaimFor(tr.Call, tr.Analysis, s.k.Env().Workspace, result, ok, snap)
 	d := decision.Decision{DecisionID: ev.DecisionID, Risk: decision.Risk{Score: risk}}
 	post, err := p.Post(ctx, d, ev, snap, cl)
-	if err != nil && post.Event.Type == "" {
+	if errors.Is(err, pipeline.ErrNotRecorded) {
 		s.m.storeErrors.WithLabelValues("audit").Inc()
 		return nil, errorf(http.StatusServiceUnavailable, "audit.unavailable", "the outcome could not be recorded: %v", err)
 	}
-	if err != nil && strings.Contains(err.Error(), "recording the verification") {
-		s.m.storeErrors.WithLabelValues("audit").Inc()
-		return nil, errorf(http.StatusServiceUnavailable, "audit.unavailable", "the outcome could not be recorded: %v", err)
-	}
+	// Any other error is a rollback that did not complete: the answer
+	// says so (rollback_error), the outcome is recorded.
 	s.ingest(&post.Event, enrich)
 	sum := &verifySummary{Status: string(post.Verify.Status), RolledBack: post.Rollback != nil && post.RollbackErr == "", Rollback: post.RollbackErr}
 	for _, c := range post.Verify.Checks {
