@@ -105,7 +105,7 @@ func latencies(b *testing.B, fn func(i int)) {
 func BenchmarkInjectContext(b *testing.B) {
 	m := benchMemory(b)
 	ctx := context.Background()
-	for _, budget := range []int{500, 4000} {
+	for _, budget := range []int{500, 2000, 4000} {
 		b.Run(fmt.Sprintf("budget=%d", budget), func(b *testing.B) {
 			latencies(b, func(int) {
 				if _, err := m.InjectContext(ctx, "", budget); err != nil {

@@ -15,12 +15,17 @@ import (
 
 // Bounds of InjectContext.
 const (
-	maxBudget       = 32768 // tokens
-	candidates      = 100   // records read per kind and scope
-	maxLine         = 300   // bytes of one line's memory text
-	recentWindow    = 7 * 24 * time.Hour
-	sessionWindow   = 90 * 24 * time.Hour
-	reminderMinimum = 0.4 // live importance an event needs to be a reminder
+	maxBudget     = 32768 // tokens
+	minCandidates = 25    // records read per kind and scope, at least
+	maxCandidates = 400   // and at most
+	// Session summaries EndSession writes all weigh the same, so the
+	// store's order (importance, then the newest) lists the newest first;
+	// a few more leave room for the current session and untrusted ones.
+	sessionCandidates = 20
+	maxLine           = 300 // bytes of one line's memory text
+	recentWindow      = 7 * 24 * time.Hour
+	sessionWindow     = 90 * 24 * time.Hour
+	reminderMinimum   = 0.4 // live importance an event needs to be a reminder
 )
 
 // The sections of the context block, in the order they are printed.
@@ -78,15 +83,24 @@ func (m *Memory) InjectContext(ctx context.Context, session string, budget int) 
 	if err != nil {
 		return "", err
 	}
-	items, err := m.contextItems(ctx, session, scope)
+	items, err := m.contextItems(ctx, session, scope, candidates(budget))
 	if err != nil {
 		return "", err
 	}
 	return render(m.fit(items, budget)), nil
 }
 
-// contextItems reads and scores the candidates of every section.
-func (m *Memory) contextItems(ctx context.Context, session, scope string) ([]item, error) {
+// candidates is how many records InjectContext reads per kind and scope
+// for a budget: a line takes ten tokens or more, so a budget holds at most
+// budget/10 lines over all its sections; half that per kind leaves room
+// for the lines ranking drops (default budget 2000: 100 records). A small
+// budget then reads little: the reads are most of the block's time.
+func candidates(budget int) int {
+	return min(max(budget/20, minCandidates), maxCandidates)
+}
+
+// contextItems reads and scores n candidates of every section.
+func (m *Memory) contextItems(ctx context.Context, session, scope string, n int) ([]item, error) {
 	now := m.now()
 	scopes := []string{scope}
 	if scope != ScopeMain {
@@ -110,7 +124,7 @@ func (m *Memory) contextItems(ctx context.Context, session, scope string) ([]ite
 	var last *Record
 	for _, sc := range scopes {
 		for _, kind := range []string{KindPreference, KindProject, KindRule, KindFact, KindGlossary} {
-			rs, err := m.store.SearchMemory(ctx, Query{Layer: LayerSemantic, Kind: kind, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: candidates})
+			rs, err := m.store.SearchMemory(ctx, Query{Layer: LayerSemantic, Kind: kind, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n})
 			if err != nil {
 				return nil, fmt.Errorf("memory: reading %s memories: %w", kind, err)
 			}
@@ -120,8 +134,8 @@ func (m *Memory) contextItems(ctx context.Context, session, scope string) ([]ite
 			}
 		}
 		for _, q := range []Query{
-			{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: candidates},
-			{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: candidates, After: now.Add(-recentWindow)},
+			{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n},
+			{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n, After: now.Add(-recentWindow)},
 		} {
 			rs, err := m.store.SearchMemory(ctx, q)
 			if err != nil {
@@ -136,7 +150,7 @@ func (m *Memory) contextItems(ctx context.Context, session, scope string) ([]ite
 			}
 		}
 		rs, err := m.store.SearchMemory(ctx, Query{Layer: LayerEpisodic, Kind: EventSession, Scope: sc, Agent: m.opt.Agent,
-			MaxLevel: -1, Limit: candidates, After: now.Add(-sessionWindow)})
+			MaxLevel: -1, Limit: sessionCandidates, After: now.Add(-sessionWindow)})
 		if err != nil {
 			return nil, fmt.Errorf("memory: reading sessions: %w", err)
 		}

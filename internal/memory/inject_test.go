@@ -182,6 +182,11 @@ func TestInjectContextBudget(t *testing.T) {
 		if budget == 32768 && used <= prev {
 			t.Errorf("the largest budget gave %d tokens, no more than budget 1500 (%d): it should hold every fact", used, prev)
 		}
+		// A larger budget reads more candidates: the largest holds all
+		// 200 facts of the one kind, more than a fixed 100 would read.
+		if n := strings.Count(block, "Fact number "); budget == 32768 && n != 200 {
+			t.Errorf("budget %d holds %d of the 200 facts", budget, n)
+		}
 		prev = used
 	}
 	if got := must(m.InjectContext(ctx, "", 1)); got != "" {

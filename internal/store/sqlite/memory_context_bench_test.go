@@ -43,7 +43,7 @@ func BenchmarkInjectContext(b *testing.B) {
 	if _, err := m.StartSession(memory.Session{ID: "bench"}); err != nil {
 		b.Fatal(err)
 	}
-	for _, budget := range []int{500, 4000} {
+	for _, budget := range []int{500, 2000, 4000} {
 		b.Run("budget-"+strconv.Itoa(budget), func(b *testing.B) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()

@@ -189,3 +189,37 @@ func FuzzSearchMemory(f *testing.F) {
 		}
 	})
 }
+
+// TestMemoryKindPlan holds the plan of the memory context's reads: a
+// search by kind walks memory_kind, so it reads the kind's best records
+// and no other kind's (with memory_scope it read the whole layer).
+func TestMemoryKindPlan(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	q := memory.Query{Layer: memory.LayerSemantic, Kind: "fact", Scope: "main", Agent: "default", MaxLevel: -1, Limit: 100}
+	conds, args, none := memoryFilters(q)
+	if none {
+		t.Fatal("the query selects nothing")
+	}
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT "+memoryColumns+" FROM memory m"+whereClause(conds)+
+		" ORDER BY m.importance DESC, m.created DESC, m.id LIMIT ?", append(args, 100)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(plan, "; "); !strings.Contains(got, "USING INDEX memory_kind (scope=? AND layer=? AND kind=?)") {
+		t.Errorf("a search by kind is planned as %q, not on memory_kind", got)
+	}
+}
