@@ -283,4 +283,36 @@ func BenchmarkSearchMemory(b *testing.B) {
 	b.Run("text", func(b *testing.B) { benchLatency(b, s, backend, c.queries(false)) })
 	b.Run("text-common-words", func(b *testing.B) { benchLatency(b, s, backend, c.queries(true)) })
 	b.Run("filters", func(b *testing.B) { benchLatency(b, s, backend, c.filterQueries()) })
+	// The memory context block of agent-0 (a third of the records) in
+	// the main scope, at budgets 500, 2000 (the default) and 4000.
+	m := memory.New(s, memory.Options{Agent: "agent-0", Now: func() time.Time { return time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC) }})
+	if _, err := m.StartSession(memory.Session{ID: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	for _, budget := range []int{500, 2000, 4000} {
+		b.Run("context-budget-"+strconv.Itoa(budget), func(b *testing.B) {
+			var wall, cpu []time.Duration
+			run := func() {
+				start, startCPU := time.Now(), processCPU(backend)
+				out, err := m.InjectContext(ctx, "bench", budget)
+				wall = append(wall, time.Since(start))
+				if backend > 0 {
+					cpu = append(cpu, processCPU(backend)-startCPU)
+				}
+				if err != nil || out == "" {
+					b.Fatalf("InjectContext: %q, %v", out, err)
+				}
+			}
+			for b.Loop() {
+				run()
+			}
+			for len(wall) < minSamples {
+				run()
+			}
+			reportPercentiles(b, "", wall)
+			if backend > 0 {
+				reportPercentiles(b, "server-cpu-", cpu)
+			}
+		})
+	}
 }
