@@ -107,4 +107,57 @@ var rulesCode = []rule{
 		match:   []string{"for contact in contacts:\n    server.sendmail(sender, contact, msg)", "for row in csv.reader(open('c.csv')):\n    smtp.send_message(m)"},
 		noMatch: []string{"for user in users:\n    print(user)"},
 	},
+	{
+		// ATT&CK T1486, data encrypted for impact: a cipher next to the
+		// walk over files or the writes that replace them (either order),
+		// or the note.
+		name: "encrypt_files", category: CatCode, weight: 0.3,
+		anchors: []string{"fernet", "aes.new(", "cipher(", "pyaescrypt", "openssl enc", "open(", "your files", "your documents"},
+		needs:   []string{"fernet", "aes", "cipher", "encrypt", "openssl"},
+		reach:   480,
+		pattern: `(?:\bfernet\b|\baes\.new\(|\bcipher\(|\bpyaescrypt\b|\bopenssl enc\b)[\s\S]*?(?:\bos\.walk\(|\bglob\.i?glob\(|\bos\.listdir\(|\bos\.scandir\(|\.rglob\(|\bopen\([^\n)]*["'](?:r\+b|rb\+|w\+?b|wb\+|ab)["']|\.write_bytes\(|\bos\.(?:remove|unlink)\(|\bshutil\.move\()|\bopen\([^\n)]*["'](?:r\+b|rb\+|w\+?b|wb\+)["'][\s\S]*?(?:\bfernet\b|\baes\.new\(|\bcipher\(|\.encrypt(?:or)?\()|\byour (?:files|documents) (?:have been|are|were) encrypted\b`,
+		match: []string{"f = Fernet(key)\nfor root, dirs, files in os.walk(\"/home\"):", "cipher = AES.new(key, AES.MODE_EAX)\nwith open(path + \".enc\", \"wb\") as out:",
+			"with open(file_path, \"r+b\") as file:\n    file.write(Fernet(key).encrypt(file.read()))",
+			"Your files have been encrypted. Pay 0.1 BTC."},
+		noMatch: []string{"f = Fernet(key)\ntoken = f.encrypt(b\"secret\")\nprint(token)", "the files are encrypted at rest"},
+	},
+	{
+		// T1562/T1565, cutting a host off its network: the hosts file,
+		// routes, firewall rules, adapters (shell and argv forms).
+		name: "net_block", category: CatCode, weight: 0.3,
+		anchors: []string{"/etc/hosts", ">> /etc/hosts", ">>/etc/hosts", "drivers\\etc\\hosts", "drivers\\\\etc\\\\hosts", "route del", "route flush", `route", "del`, `route", "flush`, "ip route", `ip", "route`, "iptables", "ufw", "netsh", "win32_networkadapter", "releasedhcplease", "rfkill", "ipconfig", "ifconfig", "nmcli"},
+		reach:   400,
+		pattern: `/etc/hosts\b[^\n]*(?:["']a["']|["']w["']|>>)|>> ?/etc/hosts\b|drivers\\{1,2}etc\\{1,2}hosts\b|\broute"?,? ?"?(?:delete|del|flush)"?,? ?"?(?:0\.0\.0\.0|default|-net)|\bip"?,? ?"?route"?,? ?"?(?:del|delete|flush)\b|\biptables"?,? ?"?-[ai]"?,? ?"?output\b[^\n]*\b(?:drop|reject)\b|\biptables"?,? ?"?-p"?,? ?"?(?:input|output|forward)"?,? ?"?drop\b|\bufw default deny (?:outgoing|incoming)\b|\bnetsh advfirewall\b[^\n]*\bblock\b|\bwin32_networkadapter\w*[\s\S]*?\.(?:disable|releasedhcplease)\(|\breleasedhcplease(?:all)?\(|\brfkill"?,? ?"?block\b|\bipconfig"?,? ?"?/release\b|\bifconfig"?,? ?"?\w+"?,? ?"?down\b|\bnmcli"?,? ?"?(?:networking|radio)\b[^\n]*\boff\b`,
+		match: []string{`with open("/etc/hosts", "a") as f:`, "echo '127.0.0.1 example.com' >> /etc/hosts", `subprocess.run(["ipconfig", "/release"])`,
+			"for a in c.Win32_NetworkAdapter(NetEnabled=True):\n    a.Disable()", "iptables -A OUTPUT -j DROP", `subprocess.call(["ip", "route", "del", "default"])`},
+		noMatch: []string{"cat /etc/hosts", "ip route show", "iptables -L", "ipconfig /all"},
+	},
+	{
+		// T1040 sniffing, T1557 interception, T1090 relaying: capture,
+		// promiscuous and raw sockets, spoofing, port forwards.
+		name: "intercept", category: CatCode, weight: 0.3,
+		anchors: []string{"sniff(", "sock_raw", "af_packet", "pcap", "tcpdump", "tshark", "pyshark", "arpspoof", "arp_spoof", "arp(op=2", "sio_rcvall", "promisc", "mitmproxy", "portforward", "ssh -", `ssh", "-`, "socat", "ettercap", "bettercap"},
+		pattern: `\bsniff\(|\bsock_raw\b|\baf_packet\b|\bpcap(?:y|_open_live|\.open_live|\.pcap\(|\.reader\()|\btcpdump\b|\btshark\b|\bpyshark\b|\barp_?spoof|\barp\(op ?= ?2\b|\bsio_rcvall\b|\bpromisc\w*|\bmitmproxy\b|\bportforward\b|\bssh"?,? ?"?-[nf]*[lrd]"?,? ?"?[0-9]{2,5}:|\bsocat tcp[46]?-listen\b|\b(?:etter|better)cap\b`,
+		match: []string{`sniff(prn=handle, store=0)`, "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)", `pexpect.spawn("ssh -L 8080:localhost:80 remote.example.com")`,
+			"from twisted.protocols.portforward import ProxyFactory", "send(ARP(op=2, pdst=target))"},
+		noMatch: []string{"ssh user@host", "the capture button", "ssh -i key.pem host"},
+	},
+	{
+		// T1542/T1490, the boot path and recovery: boot loader files and
+		// settings, raw disks, shadow copies and backup catalogues.
+		name: "boot_tamper", category: CatCode, weight: 0.3,
+		anchors: []string{"/boot/", "grub.cfg", "bcdedit", "physicaldrive", "efibootmgr", "wbadmin", "/etc/fstab"},
+		pattern: `/boot/(?:grub2?/|efi/|vmlinuz|initrd)[^\n]*(?:["'][wa]b?["']|>>|>)|\bgrub\.cfg\b[^\n]*(?:["'][wa]b?["']|>>)|\bbcdedit\b[^\n]*(?:/delete|/set|recoveryenabled|bootstatuspolicy)|\bphysicaldrive[0-9]\b|\befibootmgr\b[^\n]*-b\b[^\n]*-b\b|\bwbadmin delete\b|/etc/fstab\b[^\n]*(?:["']w["']|>)`,
+		match:   []string{`with open("/boot/grub/grub.cfg", "a") as file:`, "bcdedit /set {default} recoveryenabled No", `open(r"\\.\PhysicalDrive0", "rb+")`},
+		noMatch: []string{"ls /boot/", "cat /etc/fstab", "update-grub"},
+	},
+	{
+		name: "persistence_keys", category: CatCode, weight: 0.3,
+		anchors: []string{"authorized_keys"},
+		needs:   []string{`"a"`, "'a'", ">>"},
+		reach:   240,
+		pattern: `\bauthorized_keys\b[\s\S]*?(?:["']a\+?["']|>>)`,
+		match:   []string{"auth_file = os.path.join(ssh_dir, \"authorized_keys\")\nwith open(auth_file, \"a\") as f:"},
+		noMatch: []string{"copy your key to authorized_keys on the server"},
+	},
 }
