@@ -121,46 +121,69 @@ func (m *Memory) contextItems(ctx context.Context, session, scope string, n int)
 		it.id = r.ID
 		items = append(items, it)
 	}
-	var last *Record
+	// The reads, in the order their records are scored.
+	type read struct {
+		q    Query
+		role int // 0 semantic, 1 event, 2 session
+	}
+	var reads []read
 	for _, sc := range scopes {
 		for _, kind := range []string{KindPreference, KindProject, KindRule, KindFact, KindGlossary} {
-			rs, err := m.store.SearchMemory(ctx, Query{Layer: LayerSemantic, Kind: kind, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n})
-			if err != nil {
-				return nil, fmt.Errorf("memory: reading %s memories: %w", kind, err)
-			}
-			for i := range rs {
-				it, ok := m.semanticItem(&rs[i], now)
-				add(&rs[i], it, ok)
-			}
+			reads = append(reads, read{Query{Layer: LayerSemantic, Kind: kind, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n}, 0})
 		}
-		for _, q := range []Query{
-			{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n},
-			{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n, After: now.Add(-recentWindow)},
-		} {
-			rs, err := m.store.SearchMemory(ctx, q)
+		reads = append(reads,
+			read{Query{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n}, 1},
+			read{Query{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n, After: now.Add(-recentWindow)}, 1},
+			read{Query{Layer: LayerEpisodic, Kind: EventSession, Scope: sc, Agent: m.opt.Agent,
+				MaxLevel: -1, Limit: sessionCandidates, After: now.Add(-sessionWindow)}, 2})
+	}
+	what := func(rd read) string {
+		return [...]string{rd.q.Kind + " memories", "events", "sessions"}[rd.role]
+	}
+	results := make([][]Record, len(reads))
+	if bs, ok := m.store.(BatchSearcher); ok {
+		qs := make([]Query, len(reads))
+		for i, rd := range reads {
+			qs[i] = rd.q
+		}
+		rs, err := bs.SearchMemories(ctx, qs)
+		if err != nil {
+			return nil, fmt.Errorf("memory: reading the context's memories: %w", err)
+		}
+		if len(rs) != len(qs) {
+			return nil, fmt.Errorf("memory: the store answered %d of %d queries", len(rs), len(qs))
+		}
+		results = rs
+	} else {
+		for i, rd := range reads {
+			rs, err := m.store.SearchMemory(ctx, rd.q)
 			if err != nil {
-				return nil, fmt.Errorf("memory: reading events: %w", err)
+				return nil, fmt.Errorf("memory: reading %s: %w", what(rd), err)
 			}
-			for i := range rs {
-				if rs[i].Kind == EventSession {
+			results[i] = rs
+		}
+	}
+	var last *Record
+	for i, rd := range reads {
+		rs := results[i]
+		for j := range rs {
+			r := &rs[j]
+			switch rd.role {
+			case 0:
+				it, ok := m.semanticItem(r, now)
+				add(r, it, ok)
+			case 1:
+				if r.Kind != EventSession {
+					it, ok := m.eventItem(r, now)
+					add(r, it, ok)
+				}
+			case 2:
+				if r.Session == session && session != "" || !r.Source.Trusted {
 					continue
 				}
-				it, ok := m.eventItem(&rs[i], now)
-				add(&rs[i], it, ok)
-			}
-		}
-		rs, err := m.store.SearchMemory(ctx, Query{Layer: LayerEpisodic, Kind: EventSession, Scope: sc, Agent: m.opt.Agent,
-			MaxLevel: -1, Limit: sessionCandidates, After: now.Add(-sessionWindow)})
-		if err != nil {
-			return nil, fmt.Errorf("memory: reading sessions: %w", err)
-		}
-		for i := range rs {
-			r := &rs[i]
-			if r.Session == session && session != "" || !r.Source.Trusted {
-				continue
-			}
-			if last == nil || r.Created.After(last.Created) || r.Created.Equal(last.Created) && r.ID < last.ID {
-				last = r
+				if last == nil || r.Created.After(last.Created) || r.Created.Equal(last.Created) && r.ID < last.ID {
+					last = r
+				}
 			}
 		}
 	}

@@ -263,3 +263,55 @@ func TestInjectContextNeverShowsSecrets(t *testing.T) {
 		t.Errorf("block:\n%s", block)
 	}
 }
+
+// batchStore answers the context's reads in one call, as the PostgreSQL
+// store does, through the in-memory store; short drops the last answer
+// and fail makes the call fail.
+type batchStore struct {
+	*memory.MemStore
+	calls       int
+	short, fail bool
+}
+
+func (b *batchStore) SearchMemories(ctx context.Context, qs []memory.Query) ([][]memory.Record, error) {
+	b.calls++
+	if b.fail {
+		return nil, errors.New("the server went away")
+	}
+	var out [][]memory.Record
+	for _, q := range qs {
+		rs, err := b.SearchMemory(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs)
+	}
+	if b.short {
+		out = out[:len(out)-1]
+	}
+	return out, nil
+}
+
+// A store that searches in batches gets the context's reads in one call
+// and gives the same block; a failed or short answer is an error, not a
+// thinner block.
+func TestInjectContextBatch(t *testing.T) {
+	m, c, s := newMem(t, memory.Options{})
+	seedState(t, m)
+	ctx := context.Background()
+	want := must(m.InjectContext(ctx, "", 2000))
+	bs := &batchStore{MemStore: s}
+	mb := memory.New(bs, memory.Options{Now: c.Now})
+	if got := must(mb.InjectContext(ctx, "", 2000)); got != want {
+		t.Errorf("the batched block differs:\n%s\n---\n%s", want, got)
+	}
+	if bs.calls != 1 {
+		t.Errorf("the block made %d batch calls, want 1", bs.calls)
+	}
+	for _, bad := range []*batchStore{{MemStore: s, fail: true}, {MemStore: s, short: true}} {
+		got, err := memory.New(bad, memory.Options{Now: c.Now}).InjectContext(ctx, "", 2000)
+		if err == nil || got != "" {
+			t.Errorf("a batch answer that failed (%v) or fell short (%v) gave %q, %v", bad.fail, bad.short, got, err)
+		}
+	}
+}

@@ -86,6 +86,17 @@ type Query struct {
 	Limit         int // 0 means 100; at most 10,000
 }
 
+// MaxBatch bounds the queries of one SearchMemories call.
+const MaxBatch = 64
+
+// BatchSearcher is a Store that answers several searches at once, in one
+// round trip to its database server (the PostgreSQL store). InjectContext
+// uses it when the store has it. Each answer, in the order of the
+// queries, is what SearchMemory gives for that query.
+type BatchSearcher interface {
+	SearchMemories(ctx context.Context, qs []Query) ([][]Record, error)
+}
+
 // Stats sizes the stored memory.
 type Stats struct {
 	Records map[string]int `json:"records"` // by layer

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) memory.Store) {
 		{"Stats", testStats},
 		{"Concurrency", testConcurrency},
 		{"EndedContext", testEndedContext},
+		{"Batch", testBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
@@ -658,5 +659,52 @@ func testEndedContext(t *testing.T, s memory.Store) {
 	got := get(t, s, rec(1).ID)
 	if got.Uses != 0 || got.Text != rec(1).Text {
 		t.Errorf("calls with an ended context changed the record: %+v", got)
+	}
+}
+
+// testBatch holds a store that answers several searches at once
+// (memory.BatchSearcher) to SearchMemory's answers, query by query,
+// including queries no record can match and full-text ones; a store
+// without it is skipped.
+func testBatch(t *testing.T, s memory.Store) {
+	bs, ok := s.(memory.BatchSearcher)
+	if !ok {
+		t.Skip("the store does not answer searches in batches")
+	}
+	put(t, s, corpus()...)
+	put(t, s, textCorpus()...)
+	qs := []memory.Query{
+		{MaxLevel: -1, Limit: 1000},
+		{Layer: memory.LayerSemantic, Kind: "rule", Scope: "main", MaxLevel: -1, Limit: 5},
+		{Layer: memory.LayerEpisodic, Agent: "agent-b", MaxLevel: 1, Limit: 100, After: at(10)},
+		{Kind: "glossary", MaxLevel: -1},          // matches nothing
+		{Kind: "bad\x00kind", MaxLevel: -1},       // no record can hold it
+		{Text: "deploy", MaxLevel: -1, Limit: 20}, // full text
+		{Text: "!!!", MaxLevel: -1},               // no words
+		{Scope: "peer:a", MaxLevel: -1, Before: at(30)},
+	}
+	got, err := bs.SearchMemories(context.Background(), qs)
+	if err != nil {
+		t.Fatalf("SearchMemories: %v", err)
+	}
+	if len(got) != len(qs) {
+		t.Fatalf("SearchMemories answered %d of %d queries", len(got), len(qs))
+	}
+	for i, q := range qs {
+		want := search(t, s, q)
+		if diff := cmp.Diff(ids(want), ids(got[i])); diff != "" {
+			t.Errorf("query %d %+v: batch differs from SearchMemory (-want +got):\n%s", i, q, diff)
+		}
+	}
+	if _, err := bs.SearchMemories(context.Background(), []memory.Query{{Limit: -1}}); err == nil {
+		t.Error("a batch with an invalid query was answered")
+	}
+	if _, err := bs.SearchMemories(context.Background(), make([]memory.Query, memory.MaxBatch+1)); err == nil {
+		t.Errorf("a batch of %d queries was answered; at most %d are allowed", memory.MaxBatch+1, memory.MaxBatch)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := bs.SearchMemories(ctx, qs); !errors.Is(err, context.Canceled) {
+		t.Errorf("a batch with an ended context: %v, want context.Canceled", err)
 	}
 }

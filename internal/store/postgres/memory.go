@@ -117,12 +117,85 @@ func (s *Store) SearchMemory(ctx context.Context, q memory.Query) ([]memory.Reco
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: searching memory: %w", err)
 	}
-	limit, err := checkQuery(q)
+	query, args, none, err := searchSQL(q)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if none {
+		return nil, nil
+	}
+	rs, err := s.memories(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: searching memory in schema %s: %w", s.schema, err)
+	}
+	return rs, nil
+}
+
+// SearchMemories implements memory.BatchSearcher: the queries go to the
+// server in one round trip on one connection (a pgx batch), each answered
+// as SearchMemory answers it. The context block reads eight at once.
+func (s *Store) SearchMemories(ctx context.Context, qs []memory.Query) ([][]memory.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: searching memory: %w", err)
+	}
+	if len(qs) > memory.MaxBatch {
+		return nil, fmt.Errorf("postgres: %d memory queries at once; at most %d are allowed, split the call", len(qs), memory.MaxBatch)
+	}
+	out := make([][]memory.Record, len(qs))
+	var b pgx.Batch
+	var sent []int // the queries in the batch, by index in qs
+	for i, q := range qs {
+		query, args, none, err := searchSQL(q)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: query %d: %w", i, err)
+		}
+		if !none {
+			b.Queue(query, args...)
+			sent = append(sent, i)
+		}
+	}
+	if len(sent) == 0 {
+		return out, nil
+	}
+	err := s.withConn(ctx, func(c *pgx.Conn) error {
+		br := c.SendBatch(ctx, &b)
+		for _, i := range sent {
+			rows, err := br.Query()
+			if err != nil {
+				br.Close()
+				return err
+			}
+			for rows.Next() {
+				r, err := scanMemory(rows)
+				if err != nil {
+					rows.Close()
+					br.Close()
+					return err
+				}
+				out[i] = append(out[i], r)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				br.Close()
+				return err
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: searching memory in schema %s: %w", s.schema, err)
+	}
+	return out, nil
+}
+
+// searchSQL is the statement and arguments of a search; none reports a
+// query no record can match (it is not sent).
+func searchSQL(q memory.Query) (query string, args []any, none bool, err error) {
+	limit, err := checkQuery(q)
+	if err != nil {
+		return "", nil, false, err
+	}
 	var conds []string
-	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
@@ -130,7 +203,7 @@ func (s *Store) SearchMemory(ctx context.Context, q memory.Query) ([]memory.Reco
 	from, order := "memory m", " ORDER BY "+memoryOrder
 	if q.Text != "" {
 		if len(queryWords(q.Text)) == 0 {
-			return nil, nil // no words: nothing holds all of them
+			return "", nil, true, nil // no words: nothing holds all of them
 		}
 		// plainto_tsquery parses the text as the index parsed the
 		// records' and ANDs the words; it has no operators for user text
@@ -143,7 +216,7 @@ func (s *Store) SearchMemory(ctx context.Context, q memory.Query) ([]memory.Reco
 	for _, f := range [...]struct{ col, v string }{{"m.layer", q.Layer}, {"m.kind", q.Kind}, {"m.scope", q.Scope}, {"m.agent", q.Agent}, {"m.key", q.Key}} {
 		if f.v != "" {
 			if !storable(f.v) {
-				return nil, nil // no record holds it
+				return "", nil, true, nil // no record holds it
 			}
 			conds = append(conds, f.col+" = "+arg(f.v))
 		}
@@ -156,7 +229,7 @@ func (s *Store) SearchMemory(ctx context.Context, q memory.Query) ([]memory.Reco
 	if !q.Before.IsZero() {
 		switch y := q.Before.UTC().Year(); {
 		case y < 0:
-			return nil, nil
+			return "", nil, true, nil
 		case y <= 9999:
 			t, ns := splitTime(q.Before)
 			conds = append(conds, "(m.created, m.created_ns) < ("+arg(t)+", "+arg(ns)+")")
@@ -165,21 +238,17 @@ func (s *Store) SearchMemory(ctx context.Context, q memory.Query) ([]memory.Reco
 	if !q.After.IsZero() {
 		switch y := q.After.UTC().Year(); {
 		case y > 9999:
-			return nil, nil
+			return "", nil, true, nil
 		case y >= 0:
 			t, ns := splitTime(q.After)
 			conds = append(conds, "(m.created, m.created_ns) > ("+arg(t)+", "+arg(ns)+")")
 		}
 	}
-	query := "SELECT " + memoryColumns + " FROM " + from
+	query = "SELECT " + memoryColumns + " FROM " + from
 	if len(conds) > 0 {
 		query += " WHERE " + strings.Join(conds, " AND ")
 	}
-	rs, err := s.memories(ctx, query+order+" LIMIT "+arg(limit), args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: searching memory in schema %s: %w", s.schema, err)
-	}
-	return rs, nil
+	return query + order + " LIMIT " + arg(limit), args, false, nil
 }
 
 // TouchMemory implements memory.Store. IDs that are not stored (deleted
