@@ -21,7 +21,10 @@ import (
 // `sentinel-hook claude-code --server`, asking a running `sentinel server`;
 // "local" is `sentinel-hook claude-code --local`, asking the on-demand
 // server it started on its first call (that first call is not counted:
-// it is paid once per workspace and idle period).
+// it is paid once per workspace and idle period). Each runs PreToolUse
+// events ("pre") and PostToolUse events carrying a 3 KB command output
+// ("post": the scan for credentials and injected instructions, then the
+// outcome recorded).
 // Report p50/p99 over at least 200 calls:
 //
 //	go test -run '^$' -bench HookProcess -benchtime 300x ./internal/e2e
@@ -29,7 +32,11 @@ func BenchmarkHookProcess(b *testing.B) {
 	bin := sentinel(b)
 	b.Run("standalone", func(b *testing.B) {
 		dir := b.TempDir()
-		runHooks(b, dir, bin, "hook", "claude-code", "--data-dir", filepath.Join(dir, "data"), "--workspace", dir)
+		for _, ev := range []string{"pre", "post"} {
+			b.Run(ev, func(b *testing.B) {
+				runHooks(b, dir, ev, bin, "hook", "claude-code", "--data-dir", filepath.Join(dir, "data"), "--workspace", dir)
+			})
+		}
 	})
 	b.Run("local", func(b *testing.B) {
 		dir := b.TempDir()
@@ -42,7 +49,9 @@ func BenchmarkHookProcess(b *testing.B) {
 		if out, err := first.CombinedOutput(); err != nil {
 			b.Fatalf("first call: %v\n%s", err, out)
 		}
-		runHooks(b, dir, thin, args...)
+		for _, ev := range []string{"pre", "post"} {
+			b.Run(ev, func(b *testing.B) { runHooks(b, dir, ev, thin, args...) })
+		}
 		b.Cleanup(func() {
 			for deadline := time.Now().Add(30 * time.Second); len(hook.RunningLocalServers(data)) > 0 && time.Now().Before(deadline); {
 				time.Sleep(50 * time.Millisecond)
@@ -56,19 +65,33 @@ func BenchmarkHookProcess(b *testing.B) {
 			b.Fatal(err)
 		}
 		url := startServer(b, bin, filepath.Join(dir, "data"), dir, policy)
-		runHooks(b, dir, filepath.Join(filepath.Dir(bin), "sentinel-hook"), "claude-code", "--server", url)
+		for _, ev := range []string{"pre", "post"} {
+			b.Run(ev, func(b *testing.B) {
+				runHooks(b, dir, ev, filepath.Join(filepath.Dir(bin), "sentinel-hook"), "claude-code", "--server", url)
+			})
+		}
 	})
 }
 
-// runHooks runs the hook command b.N times with PreToolUse events for a mix
-// of Bash commands and reports the process time's quantiles.
-func runHooks(b *testing.B, dir, bin string, args ...string) {
+// runHooks runs the hook command b.N times with events of kind ev ("pre":
+// PreToolUse for a mix of Bash commands; "post": PostToolUse with a 3 KB
+// output) and reports the process time's quantiles.
+func runHooks(b *testing.B, dir, ev, bin string, args ...string) {
 	cmds := []string{"git status", "go test ./...", "ls -la", "rm -rf /", "cat README.md", "npm run build"}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		b.Fatal(err)
+	}
+	output := string(readme[:min(len(readme), 3000)])
 	durations := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		in := fmt.Sprintf(`{"session_id":"s1","transcript_path":"/tmp/t.jsonl","cwd":%q,"permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":%q},"tool_use_id":"toolu_%d"}`,
-			dir, cmds[i%len(cmds)]+fmt.Sprintf(" # %d", i), i)
+		in := fmt.Sprintf(`{"session_id":"s1","transcript_path":"/tmp/t.jsonl","cwd":%q,"permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":%q},"tool_use_id":"toolu_%s_%d"}`,
+			dir, cmds[i%len(cmds)]+fmt.Sprintf(" # %d", i), ev, i)
+		if ev == "post" {
+			in = fmt.Sprintf(`{"session_id":"s1","transcript_path":"/tmp/t.jsonl","cwd":%q,"permission_mode":"default","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"cat README.md"},"tool_response":{"stdout":%q,"stderr":"","interrupted":false},"tool_use_id":"toolu_%s_%d"}`,
+				dir, fmt.Sprintf("%s\n# %d", output, i), ev, i)
+		}
 		cmd := exec.Command(bin, args...)
 		cmd.Stdin = strings.NewReader(in)
 		var out, errb bytes.Buffer
@@ -77,7 +100,7 @@ func runHooks(b *testing.B, dir, bin string, args ...string) {
 		start := time.Now()
 		err := cmd.Run()
 		durations = append(durations, time.Since(start))
-		if err != nil || !strings.Contains(out.String(), `"permissionDecision"`) {
+		if err != nil || ev == "pre" && !strings.Contains(out.String(), `"permissionDecision"`) {
 			b.Fatalf("hook run %d: %v\n%s\n%s", i, err, out.String(), errb.String())
 		}
 	}

@@ -172,6 +172,17 @@ func (l *local) Outcome(ctx context.Context, in Input, rep Report) error {
 	return r.Outcome(ctx, in, rep)
 }
 
+var _ ScanningBackend = (*local)(nil)
+
+// ScanOutcome implements ScanningBackend through the workspace's server.
+func (l *local) ScanOutcome(ctx context.Context, in Input) (Report, error) {
+	r, err := l.remote(ctx, in)
+	if err != nil {
+		return Report{}, err
+	}
+	return r.ScanOutcome(ctx, in)
+}
+
 // ensure makes sure a server answers on sock, starting one if none does.
 func (l *local) ensure(ctx context.Context, sock, ws string) error {
 	if c, err := net.Dial("unix", sock); err == nil {

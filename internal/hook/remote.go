@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -157,25 +158,59 @@ func (r *remote) Check(ctx context.Context, in Input) (Verdict, error) {
 	return v, nil
 }
 
-func (r *remote) Outcome(ctx context.Context, in Input, rep Report) error {
-	body := map[string]any{"decision_id": DecisionID(in.ToolUseID), "tool": in.ToolName, "agent": Agent,
-		"status": "ok", "duration_ms": in.DurationMS}
-	if in.SessionID != "" {
-		body["session"] = in.SessionID
+// answerError is a refusal the server explained: its error code (such as
+// request.unknown_field) and the hook's error for it.
+type answerError struct {
+	code string
+	err  *Error
+}
+
+func (e *answerError) Error() string { return e.err.Error() }
+func (e *answerError) Unwrap() error { return e.err }
+
+// MaxRemoteScan bounds the tool output the hook sends the server to scan:
+// a larger one is scanned in the hook (the server takes bodies of 1 MiB).
+const MaxRemoteScan = 512 << 10
+
+var _ ScanningBackend = (*remote)(nil)
+
+// ScanOutcome implements ScanningBackend: the output goes with the outcome
+// and the server, whose scanner is compiled already, scans it.
+func (r *remote) ScanOutcome(ctx context.Context, in Input) (Report, error) {
+	if len(in.ToolResponse) == 0 || len(in.ToolResponse) > MaxRemoteScan || !json.Valid(in.ToolResponse) {
+		return Report{}, errNotSent
 	}
+	body := r.outcomeBody(in)
+	body["output"] = in.ToolResponse
+	var ok struct {
+		Recorded bool `json:"recorded"`
+		Scan     *struct {
+			Secrets    []string `json:"secrets"`
+			Injections []string `json:"injections"`
+			Hidden     []string `json:"hidden"`
+			Truncated  bool     `json:"truncated"`
+		} `json:"scan"`
+	}
+	if err := r.post(ctx, "/v1/outcome", body, &ok); err != nil {
+		var ae *answerError
+		if errors.As(err, &ae) && ae.code == "request.unknown_field" {
+			return Report{}, errNotSent // a server from before the field: nothing recorded
+		}
+		return Report{}, err
+	}
+	if !ok.Recorded || ok.Scan == nil {
+		return Report{}, Errorf(CodeServerInvalid, "the server did not confirm the outcome with its scan")
+	}
+	return Report{Secrets: ok.Scan.Secrets, Injections: ok.Scan.Injections, Hidden: ok.Scan.Hidden, Truncated: ok.Scan.Truncated}, nil
+}
+
+func (r *remote) Outcome(ctx context.Context, in Input, rep Report) error {
+	body := r.outcomeBody(in)
 	if !rep.Empty() {
 		body["result"] = "sentinel scan: " + strings.Join(rep.Codes(), " ")
 	}
 	if t := rep.Taint(); len(t) > 0 {
 		body["taint"] = t
-	}
-	if len(in.ToolInput) > 0 {
-		// What the call claims (the file a Write wrote) is verified from
-		// its arguments.
-		body["args"] = in.ToolInput
-	}
-	if in.Cwd != "" {
-		body["cwd"] = in.Cwd
 	}
 	var ok struct {
 		Recorded bool `json:"recorded"`
@@ -187,6 +222,24 @@ func (r *remote) Outcome(ctx context.Context, in Input, rep Report) error {
 		return Errorf(CodeServerInvalid, "the server did not confirm that the outcome was recorded")
 	}
 	return nil
+}
+
+// outcomeBody is what every outcome of a PostToolUse event sends.
+func (r *remote) outcomeBody(in Input) map[string]any {
+	body := map[string]any{"decision_id": DecisionID(in.ToolUseID), "tool": in.ToolName, "agent": Agent,
+		"status": "ok", "duration_ms": in.DurationMS}
+	if in.SessionID != "" {
+		body["session"] = in.SessionID
+	}
+	if len(in.ToolInput) > 0 {
+		// What the call claims (the file a Write wrote) is verified from
+		// its arguments.
+		body["args"] = in.ToolInput
+	}
+	if in.Cwd != "" {
+		body["cwd"] = in.Cwd
+	}
+	return body
 }
 
 // post sends body to the server and decodes a 200 answer into out.
@@ -228,7 +281,8 @@ func (r *remote) post(ctx context.Context, path string, body, out any) error {
 			Error struct{ Code, Message string } `json:"error"`
 		}
 		if json.Unmarshal(data, &eb) == nil && eb.Error.Code != "" {
-			return Errorf(CodeServerError, "the server answered %d %s: %s", resp.StatusCode, clean(eb.Error.Code, 80), clean(eb.Error.Message, 300))
+			return &answerError{code: eb.Error.Code, err: &Error{Code: CodeServerError,
+				Message: fmt.Sprintf("the server answered %d %s: %s", resp.StatusCode, clean(eb.Error.Code, 80), clean(eb.Error.Message, 300))}}
 		}
 		return Errorf(CodeServerError, "the server answered %s", clean(resp.Status, 80))
 	}

@@ -76,6 +76,20 @@ type Backend interface {
 	Outcome(ctx context.Context, in Input, rep Report) error
 }
 
+// ScanningBackend is a Backend that scans a PostToolUse event's output
+// itself while it records the outcome (a server: its scanner is compiled
+// once, not in every hook process). ScanOutcome returns what the scan
+// found, or errNotSent when nothing was recorded and the hook is to scan
+// and call Outcome itself (an output too large to send, a server from
+// before the field).
+type ScanningBackend interface {
+	Backend
+	ScanOutcome(ctx context.Context, in Input) (Report, error)
+}
+
+// errNotSent is ScanOutcome's "scan here": nothing was recorded.
+var errNotSent = errors.New("hook: the output was not sent")
+
 // Refuse writes err to stderr as a refusal with its code (hook.internal
 // for an error without one) and returns ExitRefused.
 func Refuse(stderr io.Writer, err error) int {
@@ -154,9 +168,22 @@ func answer(ctx context.Context, stdin io.Reader, b Backend) (out Output, note s
 		}
 		return PreToolUseOutput(v), "", nil
 	case EventPostToolUse:
-		rep := ScanJSON(in.ToolResponse)
+		var rep Report
+		err := errNotSent
+		if sb, ok := b.(ScanningBackend); ok {
+			rep, err = sb.ScanOutcome(ctx, in)
+		}
+		switch {
+		case errors.Is(err, errNotSent):
+			rep = ScanJSON(in.ToolResponse)
+			err = b.Outcome(ctx, in, rep)
+		case err != nil:
+			// The outcome may not be recorded: the warning still reaches
+			// the agent, from the hook's own scan.
+			rep = ScanJSON(in.ToolResponse)
+		}
 		warn := rep.ToolWarning(in.ToolName)
-		if err := b.Outcome(ctx, in, rep); err != nil {
+		if err != nil {
 			return Output{}, warn, err
 		}
 		if warn == "" {

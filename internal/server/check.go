@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/decision"
 	"github.com/sentinel-agent/sentinel/internal/evaluator"
+	"github.com/sentinel-agent/sentinel/internal/hook"
 	"github.com/sentinel-agent/sentinel/internal/memory"
 	"github.com/sentinel-agent/sentinel/internal/redact"
 	"github.com/sentinel-agent/sentinel/internal/request"
@@ -335,6 +337,19 @@ type outcomeRequest struct {
 	// checked.
 	Args map[string]any `json:"args,omitempty"`
 	Cwd  string         `json:"cwd,omitempty"`
+	// Output is the call's output (any JSON), for the server to scan for
+	// credentials, injected instructions and hidden text, as the hook
+	// would: what it finds adds to Taint, becomes the result when there
+	// is none, and comes back in the answer. The output is not kept.
+	Output json.RawMessage `json:"output,omitempty"`
+}
+
+// scanAnswer is what the scan of an outcome's output found.
+type scanAnswer struct {
+	Secrets    []string `json:"secrets"`
+	Injections []string `json:"injections"`
+	Hidden     []string `json:"hidden"`
+	Truncated  bool     `json:"truncated"`
 }
 
 var outcomeStatuses = map[string]bool{"ok": true, "error": true, "timeout": true, "skipped": true}
@@ -369,6 +384,19 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 			return errorf(http.StatusBadRequest, "request.invalid_field", "\"taint\" holds %q; use untrusted or sensitive", clipName(f))
 		}
 	}
+	var scanned *scanAnswer
+	if len(req.Output) > 0 {
+		rep := hook.ScanJSON(req.Output)
+		scanned = &scanAnswer{Secrets: nonNil(rep.Secrets), Injections: nonNil(rep.Injections), Hidden: nonNil(rep.Hidden), Truncated: rep.Truncated}
+		if req.Result == "" && !rep.Empty() {
+			req.Result = "sentinel scan: " + strings.Join(rep.Codes(), " ")
+		}
+		for _, f := range rep.Taint() {
+			if !slices.Contains(req.Taint, f) {
+				req.Taint = append(req.Taint, f)
+			}
+		}
+	}
 	ex := &audit.Execution{Status: req.Status, DurationMS: req.DurationMS, Retries: req.Retries,
 		Error: clipRedacted(req.Error), Result: clipRedacted(req.Result)}
 	ev := audit.Event{Type: audit.TypeOutcome, DecisionID: req.DecisionID, Session: req.Session,
@@ -385,10 +413,22 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 		}
 		s.k.Observe(req.Session, req.Tool, req.DecisionID, taint.Flag(f), why)
 	}
+	answer := map[string]any{"recorded": true}
 	if ver != nil {
-		return writeJSON(w, http.StatusOK, map[string]any{"recorded": true, "verify": ver})
+		answer["verify"] = ver
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"recorded": true})
+	if scanned != nil {
+		answer["scan"] = scanned
+	}
+	return writeJSON(w, http.StatusOK, answer)
+}
+
+// nonNil is list, or an empty list for nil (JSON [] rather than null).
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }
 
 // clipRedacted redacts secrets from s and keeps at most maxOutcomeText
