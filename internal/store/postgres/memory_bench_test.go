@@ -144,29 +144,36 @@ func (c *benchCorpus) filterQueries() []memory.Query {
 	return out
 }
 
-// benchLatency runs the queries one per iteration, at least minSamples
-// of them, and reports the 50th and 99th percentile latencies: wall time,
-// and, when the server is on this machine, the CPU time of the server
-// process that ran the query, which other load on the machine does not
-// inflate.
+// benchLatency runs the queries one per iteration and reports their
+// latencies (see measure) and the results per query.
 func benchLatency(b *testing.B, s memory.Store, backend int, qs []memory.Query) {
 	ctx := context.Background()
+	hits, n := 0, 0
+	b.ReportAllocs()
+	measure(b, backend, func() {
+		rs, err := s.SearchMemory(ctx, qs[n%len(qs)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		hits, n = hits+len(rs), n+1
+	})
+	b.ReportMetric(float64(hits)/float64(n), "results/op")
+}
+
+// measure runs op once per iteration, at least minSamples times, and
+// reports the 50th and 99th percentile latencies: wall time, and, when
+// the server is on this machine, the CPU time of the server process that
+// ran it, which other load on the machine does not inflate.
+func measure(b *testing.B, backend int, op func()) {
 	var wall, cpu []time.Duration
-	hits := 0
 	run := func() {
-		q := qs[len(wall)%len(qs)]
 		start, startCPU := time.Now(), processCPU(backend)
-		rs, err := s.SearchMemory(ctx, q)
+		op()
 		wall = append(wall, time.Since(start))
 		if backend > 0 {
 			cpu = append(cpu, processCPU(backend)-startCPU)
 		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		hits += len(rs)
 	}
-	b.ReportAllocs()
 	for b.Loop() {
 		run()
 	}
@@ -177,7 +184,6 @@ func benchLatency(b *testing.B, s memory.Store, backend int, qs []memory.Query) 
 	if backend > 0 {
 		reportPercentiles(b, "server-cpu-", cpu)
 	}
-	b.ReportMetric(float64(hits)/float64(len(wall)), "results/op")
 }
 
 // processCPU is the CPU time process pid has used, in nanoseconds, from
@@ -291,28 +297,11 @@ func BenchmarkSearchMemory(b *testing.B) {
 	}
 	for _, budget := range []int{500, 2000, 4000} {
 		b.Run("context-budget-"+strconv.Itoa(budget), func(b *testing.B) {
-			var wall, cpu []time.Duration
-			run := func() {
-				start, startCPU := time.Now(), processCPU(backend)
-				out, err := m.InjectContext(ctx, "bench", budget)
-				wall = append(wall, time.Since(start))
-				if backend > 0 {
-					cpu = append(cpu, processCPU(backend)-startCPU)
-				}
-				if err != nil || out == "" {
+			measure(b, backend, func() {
+				if out, err := m.InjectContext(ctx, "bench", budget); err != nil || out == "" {
 					b.Fatalf("InjectContext: %q, %v", out, err)
 				}
-			}
-			for b.Loop() {
-				run()
-			}
-			for len(wall) < minSamples {
-				run()
-			}
-			reportPercentiles(b, "", wall)
-			if backend > 0 {
-				reportPercentiles(b, "server-cpu-", cpu)
-			}
+			})
 		})
 	}
 }
