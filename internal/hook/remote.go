@@ -201,8 +201,20 @@ func (r *remote) ScanOutcome(ctx context.Context, in Input) (Report, error) {
 	if !ok.Recorded || ok.Scan == nil {
 		return Report{}, Errorf(CodeServerInvalid, "the server did not confirm the outcome with its scan")
 	}
-	return Report{Secrets: ok.Scan.Secrets, Injections: ok.Scan.Injections, Hidden: ok.Scan.Hidden, Truncated: ok.Scan.Truncated}, nil
+	// The codes reach the model: they are shown as codes, not as text.
+	codes := func(list []string) []string {
+		out := make([]string, 0, min(len(list), maxScanCodes))
+		for _, c := range list[:min(len(list), maxScanCodes)] {
+			out = append(out, printable(c, 80))
+		}
+		return uniqueSorted(out)
+	}
+	return Report{Secrets: codes(ok.Scan.Secrets), Injections: codes(ok.Scan.Injections), Hidden: codes(ok.Scan.Hidden),
+		Truncated: ok.Scan.Truncated}, nil
 }
+
+// maxScanCodes bounds each list of codes taken from a server's scan.
+const maxScanCodes = 64
 
 func (r *remote) Outcome(ctx context.Context, in Input, rep Report) error {
 	body := r.outcomeBody(in)
