@@ -122,20 +122,25 @@ func (m *Memory) contextItems(ctx context.Context, session, scope string, n int)
 		items = append(items, it)
 	}
 	// The reads, in the order their records are scored.
+	const (
+		readSemantic = iota
+		readEvents
+		readSessions
+	)
 	type read struct {
 		q    Query
-		role int // 0 semantic, 1 event, 2 session
+		role int
 	}
 	var reads []read
 	for _, sc := range scopes {
 		for _, kind := range []string{KindPreference, KindProject, KindRule, KindFact, KindGlossary} {
-			reads = append(reads, read{Query{Layer: LayerSemantic, Kind: kind, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n}, 0})
+			reads = append(reads, read{Query{Layer: LayerSemantic, Kind: kind, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n}, readSemantic})
 		}
 		reads = append(reads,
-			read{Query{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n}, 1},
-			read{Query{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n, After: now.Add(-recentWindow)}, 1},
+			read{Query{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n}, readEvents},
+			read{Query{Layer: LayerEpisodic, Scope: sc, Agent: m.opt.Agent, MaxLevel: -1, Limit: n, After: now.Add(-recentWindow)}, readEvents},
 			read{Query{Layer: LayerEpisodic, Kind: EventSession, Scope: sc, Agent: m.opt.Agent,
-				MaxLevel: -1, Limit: sessionCandidates, After: now.Add(-sessionWindow)}, 2})
+				MaxLevel: -1, Limit: sessionCandidates, After: now.Add(-sessionWindow)}, readSessions})
 	}
 	what := func(rd read) string {
 		return [...]string{rd.q.Kind + " memories", "events", "sessions"}[rd.role]
@@ -169,15 +174,15 @@ func (m *Memory) contextItems(ctx context.Context, session, scope string, n int)
 		for j := range rs {
 			r := &rs[j]
 			switch rd.role {
-			case 0:
+			case readSemantic:
 				it, ok := m.semanticItem(r, now)
 				add(r, it, ok)
-			case 1:
+			case readEvents:
 				if r.Kind != EventSession {
 					it, ok := m.eventItem(r, now)
 					add(r, it, ok)
 				}
-			case 2:
+			case readSessions:
 				if r.Session == session && session != "" || !r.Source.Trusted {
 					continue
 				}
