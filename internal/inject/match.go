@@ -28,6 +28,7 @@ type matcher struct {
 	matches []match
 	// needAt[i] lists where need i ends.
 	needAt [][]int
+	bt     backtracker
 }
 
 // find runs the rules over s and appends their matches to m.matches.
@@ -110,19 +111,19 @@ func (rs *ruleSet) attempt(s []byte, m *matcher, ri int32, p, maxMatches int) {
 	if len(r.needs) > 0 && !rs.needed(s, m, r.needs, p, end) {
 		return
 	}
-	var loc []int
+	var e int
+	var ok bool
 	if p == 0 {
-		loc = r.first.FindIndex(s[:end])
+		_, e, ok = r.first.find(&m.bt, s[:end])
 	} else {
 		_, sz := utf8.DecodeLastRune(s[:p])
-		if loc = r.prev.FindIndex(s[p-sz : end]); loc != nil {
-			loc[1] -= sz
-		}
+		_, e, ok = r.prev.find(&m.bt, s[p-sz:end])
+		e -= sz
 	}
-	if loc == nil || loc[1] == 0 {
+	if !ok || e <= 0 {
 		return
 	}
-	rs.record(s, m, ri, p, p+loc[1], end)
+	rs.record(s, m, ri, p, p+e, end)
 }
 
 // record adds a match of rule ri from p to e, once its then part (if
@@ -141,11 +142,11 @@ func (rs *ruleSet) record(s []byte, m *matcher, ri int32, p, e, limit int) {
 		if k := bytes.IndexAny(w, stop); k >= 0 {
 			w = w[:k]
 		}
-		loc := r.then.FindIndex(w)
-		if loc == nil {
+		_, te, ok := r.then.find(&m.bt, w)
+		if !ok {
 			return
 		}
-		e += loc[1]
+		e += te
 	}
 	m.doneTo[ri] = e
 	m.matches = append(m.matches, match{ri, p, e})
@@ -175,11 +176,11 @@ func (rs *ruleSet) attemptAfter(s []byte, m *matcher, ri int32, o occurrence, ma
 	}
 	e := p + len(lit)
 	_, sz := utf8.DecodeLastRune(s[:e])
-	loc := r.tail.FindIndex(s[e-sz : end])
-	if loc == nil {
+	_, te, ok := r.tail.find(&m.bt, s[e-sz:end])
+	if !ok {
 		return
 	}
-	rs.record(s, m, ri, p, e-sz+loc[1], end)
+	rs.record(s, m, ri, p, e-sz+te, end)
 }
 
 // needed reports whether one of the needs lies within s[from:to].

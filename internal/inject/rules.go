@@ -3,7 +3,6 @@ package inject
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -114,12 +113,12 @@ type compiledRule struct {
 	back       int
 	line       bool
 	lead       bool
-	needs      []int32        // need ids
-	word       bool           // an anchor starting with an ASCII letter or digit starts a word
-	first      *regexp.Regexp // the pattern anchored at the start of the text
-	prev       *regexp.Regexp // the same after one character of context
-	tail       *regexp.Regexp // after, after one character of context
-	then       *regexp.Regexp
+	needs      []int32  // need ids
+	word       bool     // an anchor starting with an ASCII letter or digit starts a word
+	first      *pattern // the pattern anchored at the start of the text
+	prev       *pattern // the same after one character of context
+	tail       *pattern // after, after one character of context
+	then       *pattern
 	thenWithin int
 	sentence   bool
 	src        *rule
@@ -176,7 +175,7 @@ func compile(ps []pack) (*ruleSet, error) {
 			if len(r.anchors) == 0 {
 				errs = append(errs, fmt.Sprintf("%s: no anchors; give the literals a match starts with", id))
 			}
-			var first, prev, tail *regexp.Regexp
+			var first, prev, tail *pattern
 			var err error
 			switch {
 			case (r.pattern == "") == (r.after == ""):
@@ -184,17 +183,17 @@ func compile(ps []pack) (*ruleSet, error) {
 			case r.after != "" && (r.back > 0 || r.lineStart):
 				err = errors.New("after matches at the anchor: back and lineStart do not apply")
 			case r.after != "":
-				tail, err = regexp.Compile(`^[\s\S](?:` + spaceClass(r.after) + `)`)
+				tail, err = compilePattern(`^[\s\S](?:` + spaceClass(r.after) + `)`)
 			default:
 				pat := spaceClass(r.pattern)
-				first, err = regexp.Compile(`^(?:` + pat + `)`)
+				first, err = compilePattern(`^(?:` + pat + `)`)
 				if err == nil {
-					prev, err = regexp.Compile(`^[\s\S](?:` + pat + `)`)
+					prev, err = compilePattern(`^[\s\S](?:` + pat + `)`)
 				}
 			}
-			var then *regexp.Regexp
+			var then *pattern
 			if err == nil && r.then != "" {
-				then, err = regexp.Compile(spaceClass(r.then))
+				then, err = compilePattern(spaceClass(r.then))
 			}
 			if err != nil {
 				errs = append(errs, fmt.Sprintf("%s: pattern: %v", id, err))
