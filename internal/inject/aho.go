@@ -9,8 +9,12 @@ import "fmt"
 type automaton struct {
 	class  [256]uint8
 	nclass int
-	next   []uint16  // next[state*nclass+class]
-	out    [][]int32 // patterns that end at a state, suffixes included
+	// next[state<<shift|class] is the state after reading a byte of the
+	// class: a row per state, padded to a power of two so that the scan
+	// shifts rather than multiplies on its chain of dependent loads.
+	next  []uint16
+	shift uint
+	out   [][]int32 // patterns that end at a state, suffixes included
 	// States from firstOut on, and only those, have patterns ending at
 	// them: the scan tests a number, not a slice, per byte.
 	firstOut int
@@ -105,13 +109,16 @@ func (a *automaton) renumber() {
 			k++
 		}
 	}
-	next := make([]uint16, len(a.next))
+	for 1<<a.shift < a.nclass {
+		a.shift++
+	}
+	next := make([]uint16, n<<a.shift)
 	out := make([][]int32, n)
 	for s := 0; s < n; s++ {
 		ns := int(perm[s])
 		out[ns] = a.out[s]
 		for c := 0; c < a.nclass; c++ {
-			next[ns*a.nclass+c] = perm[a.next[s*a.nclass+c]]
+			next[ns<<a.shift|c] = perm[a.next[s*a.nclass+c]]
 		}
 	}
 	a.next, a.out = next, out
@@ -124,10 +131,10 @@ func (a *automaton) renumber() {
 // the offset where it ends.
 func (a *automaton) scan(s []byte, fn func(id int32, end int)) {
 	state := 0
-	nc := a.nclass
+	shift := a.shift & 15
 	next, class, first := a.next, &a.class, a.firstOut
 	for i := 0; i < len(s); i++ {
-		state = int(next[state*nc+int(class[s[i]])])
+		state = int(next[state<<shift|int(class[s[i]])])
 		if state >= first {
 			for _, k := range a.out[state] {
 				fn(a.ids[k], i+1)
