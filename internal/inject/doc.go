@@ -27,6 +27,8 @@
 //     pattern is tried anchored where one of its anchors occurs, after
 //     cheap tests (a word boundary, the start of an order, a literal the
 //     match needs), so a clean text costs little more than the pass.
+//     Patterns run on a bounded backtracker over regexp's compiled
+//     program (backtrack.go), with regexp's answers.
 //  6. Score: signals closer than a few hundred bytes form a cluster, and
 //     a cluster's weights combine as independent evidence
 //     (1 − Π(1 − w)), each rule once. A signal in hidden, encoded or
