@@ -142,16 +142,13 @@ func New(cfg Config) *Gate {
 // Name implements gate.Gate.
 func (g *Gate) Name() string { return Name }
 
-// alternatives are safer ways to reach the goal, shown with the reason.
+// alternatives are safer ways to reach the goal, shown with the reason,
+// where the finding's own message (which ends with what to do) does not
+// already say them: the agent reads both, and one hint said twice costs
+// tokens and reads as two.
 var alternatives = map[string]string{
-	shell.CodeRecursiveDeleteRoot: "delete the specific paths you mean, inside the workspace",
-	shell.CodeDownloadExec:        "download the script to a file, review it, then run it in a separate call",
-	shell.CodeDecodeExec:          "run the decoded commands in plain text",
 	shell.CodeForcePush:           "push to a new branch and open a pull request",
-	shell.CodePrivilegeEscalation: "run the command without sudo, or ask an operator to run it",
-	shell.CodeGitDestructive:      "commit or stash the work first",
-	shell.CodePermissionStorm:     "change permissions of specific files with the narrowest mode",
-	shell.CodeDynamicCommand:      "write the program name literally",
+	shell.CodePrivilegeEscalation: "ask an operator to run it",
 }
 
 // Check implements gate.Gate.

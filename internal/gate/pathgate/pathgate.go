@@ -388,12 +388,15 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 	recursive := ref.Recursive && (reading || ref.Op == analysis.OpDelete || ref.Op == analysis.OpChmod)
 	c := g.classify(sc, t)
 	sc.remember(ref.Path, c)
+	// below: what is sensitive lies under the path, not the path itself
+	// ("rm -rf ~" deletes SSH keys; ~ is not one).
+	below := false
 	if recursive && !t.bare {
 		q := sc.below(t)
 		if reading && !c.Sensitive {
 			for _, l := range [][]pattern{g.sensitive, g.readSensitive} {
 				if p, ok := sc.matchGlob(l, q, "", true, !ref.Privileged); ok {
-					c.Sensitive, c.Pattern, c.Label = true, p.src, label(p.src)
+					c.Sensitive, c.Pattern, c.Label, below = true, p.src, label(p.src), true
 					break
 				}
 			}
@@ -401,7 +404,7 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 		if mutating && !c.WriteSensitive {
 			for _, l := range [][]pattern{g.sensitive, g.writeSensitive} {
 				if p, ok := sc.matchGlob(l, q, "", true, false); ok {
-					c.WriteSensitive, c.Pattern, c.Label = true, p.src, label(p.src)
+					c.WriteSensitive, c.Pattern, c.Label, below = true, p.src, label(p.src), true
 					break
 				}
 			}
@@ -418,12 +421,24 @@ func (g *Gate) judge(sc *scene, ref *analysis.PathRef, t *target, edit bool, e *
 
 	switch {
 	case reading && c.Sensitive:
+		what := "reading " + c.Label + " (" + shown + ")"
+		if below {
+			what = "reading " + shown + " recursively, which reaches " + c.Label + ","
+		}
 		e.add(CodeSensitive, g.cfg.SensitiveRead,
-			decision.Say("reading "+c.Label+" ("+shown+")", g.cfg.SensitiveRead, "ask the user for the specific value you need"), detail)
+			decision.Say(what, g.cfg.SensitiveRead, "ask the user for the specific value you need"), detail)
 		e.raise(riskReadSecret)
 	case mutating && c.WriteSensitive:
+		what := "changing " + c.Label + " (" + shown + ")"
+		if below {
+			verb := "deleting "
+			if ref.Op == analysis.OpChmod {
+				verb = "changing the mode of "
+			}
+			what = verb + shown + ", which holds " + c.Label + ","
+		}
 		e.add(CodeSensitive, g.cfg.SensitiveWrite,
-			decision.Say("changing "+c.Label+" ("+shown+")", g.cfg.SensitiveWrite, "ask the user to make this change"), detail)
+			decision.Say(what, g.cfg.SensitiveWrite, "ask the user to make this change"), detail)
 		e.raise(riskWriteSecret)
 	}
 

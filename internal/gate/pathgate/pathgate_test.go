@@ -245,6 +245,40 @@ func TestCheckMessages(t *testing.T) {
 	}
 }
 
+// TestMessagesBelow: a recursive operation on a directory that holds a
+// secret names the directory and what it holds, not the directory as if
+// it were the secret.
+func TestMessagesBelow(t *testing.T) {
+	w := newWorld(t)
+	g := mustCompile(t, Default())
+	tests := []struct {
+		ref  analysis.PathRef
+		want string
+	}{
+		{analysis.PathRef{Path: "~", Op: analysis.OpDelete, Recursive: true, Command: "rm"},
+			"deleting ~, which holds an SSH key or configuration file, is refused; ask the user to make this change"},
+		{analysis.PathRef{Path: "~", Op: analysis.OpChmod, Recursive: true, Command: "chmod"},
+			"changing the mode of ~, which holds an SSH key or configuration file, is refused"},
+		{analysis.PathRef{Path: "~", Op: analysis.OpRead, Recursive: true, Command: "grep"},
+			"reading ~ recursively, which reaches an SSH key or configuration file, is refused"},
+		{analysis.PathRef{Path: "~/.ssh/config", Op: analysis.OpDelete, Command: "rm"},
+			"changing an SSH key or configuration file (~/.ssh/config) is refused"},
+	}
+	for _, tt := range tests {
+		v, err := g.Check(context.Background(), execInput(w.env, tt.ref))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range v.Reasons {
+			found = found || r.Code == CodeSensitive && strings.HasPrefix(r.Message, tt.want)
+		}
+		if !found {
+			t.Errorf("%s %s: reasons %v, want %s starting %q", tt.ref.Command, tt.ref.Path, v.Reasons, CodeSensitive, tt.want)
+		}
+	}
+}
+
 func TestMessagesFollowActions(t *testing.T) {
 	w := newWorld(t)
 	cfg := Default()
