@@ -266,6 +266,7 @@ func (w *walker) gitPush(k *cmd, p parsed) {
 // publish handles package and image publishing commands.
 func (w *walker) publish(k *cmd) *flow {
 	s := k.strs()
+	w.credentialStores(k, s)
 	pub := false
 	what := strings.Join(s[:min(3, len(s))], " ")
 	switch k.name {
@@ -697,6 +698,7 @@ var kubectlValueFlags = map[string]bool{
 // cloud handles aws, gcloud, az, terraform and pulumi.
 func (w *walker) cloud(k *cmd) *flow {
 	s := k.strs()
+	w.credentialStores(k, s)
 	for _, a := range k.args[1:] {
 		if strings.HasPrefix(a.s, "file://") || strings.HasPrefix(a.s, "fileb://") {
 			_, f, _ := strings.Cut(a.s, "://")
