@@ -229,12 +229,32 @@ func approvalsVote(e *env, args []string, approve bool) int {
 	if *format != "text" && *format != "json" {
 		return fail(e, "%s: --format %q: use text or json", name, *format)
 	}
-	svc, closeStore, err := openApprovals(e, sf)
+	// A vote that decides is recorded in the audit log, as the server's
+	// is: the log is opened first, so that a vote is not counted where
+	// it could not be recorded.
+	log, st, err := sf.openLog(e.ctx)
 	if err != nil {
-		return fail(e, "%s: %v", name, err)
+		return fail(e, "%s: the audit log cannot be opened: %v", name, err)
 	}
-	defer closeStore()
-	a, err := svc.Decide(e.ctx, pos[0], approval.Vote{Approver: who, Approve: approve, Reason: *reason}, d)
+	defer func() {
+		if err := log.Close(e.ctx); err != nil {
+			fmt.Fprintf(e.stderr, "%s: closing the audit log: %v\n", name, err)
+		}
+		st.Close()
+	}()
+	ast, ok := st.(approval.Store)
+	if !ok {
+		return fail(e, "%s: this store does not keep approvals", name)
+	}
+	a, err := approval.New(ast, approval.Options{}).Decide(e.ctx, pos[0], approval.Vote{Approver: who, Approve: approve, Reason: *reason}, d)
+	if ev, ok := approval.AuditOutcome(a, err); ok {
+		if rerr := log.Record(e.ctx, ev); rerr != nil {
+			// The decision is stored and stands; say loudly that the log
+			// lacks it.
+			fmt.Fprintf(e.stderr, "%s: approval %s is %s, but the audit log could not record it: %v\n", name, a.ID, a.Status, rerr)
+			return ExitError
+		}
+	}
 	if err != nil {
 		return approvalFail(e, name, err)
 	}

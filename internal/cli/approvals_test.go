@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/sentinel-agent/sentinel/internal/approval"
+	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/store/sqlite"
 )
 
@@ -26,7 +30,7 @@ func seedApprovals(t *testing.T, dir string) (plain, other, critical approval.Ap
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := svc.Request(ctx, approval.Request{CallHash: h, Tool: "exec", Session: "s1", Agent: "agent",
+		a, err := svc.Request(ctx, approval.Request{DecisionID: "d_" + strings.ReplaceAll(command, " ", "_"), CallHash: h, Tool: "exec", Session: "s1", Agent: "agent",
 			Summary: "exec: " + command, Shape: "exec: git push", Critical: crit})
 		if err != nil {
 			t.Fatal(err)
@@ -73,10 +77,37 @@ func TestApprovalsCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, ok, err := approval.New(st, approval.Options{}).Granted(context.Background(), "s1", "exec", "exec: git push")
-	st.Close()
 	if err != nil || !ok || g.CreatedBy != "alice" || g.ApprovalID != a1.ID {
 		t.Fatalf("Granted = %+v, %v, %v; want alice's grant from %s", g, ok, err, a1.ID)
 	}
+
+	// Each vote that decided is in the audit log, as the server records
+	// it; the refused votes and the first of two needed are not.
+	recs, err := st.Query(context.Background(), audit.Filter{})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		if r.Type != audit.TypeOutcome {
+			continue
+		}
+		var ev audit.Event
+		if err := json.Unmarshal(r.Body, &ev); err != nil || ev.Approval == nil {
+			t.Fatalf("outcome %d: %v %s", r.Seq, err, r.Body)
+		}
+		got = append(got, ev.DecisionID+" "+ev.Approval.Status+" by "+ev.Approval.Approver+": "+ev.Approval.Reason)
+	}
+	want := []string{
+		a1.DecisionID + " approved by alice: release",
+		a2.DecisionID + " denied by carol: not today",
+		a3.DecisionID + " approved by alice and dave: ",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audited votes (-want +got):\n%s", diff)
+	}
+	run{args: []string{"audit", "verify", dd}, code: ExitOK}.do(t)
 }
 
 func TestApprovalsCommandErrors(t *testing.T) {

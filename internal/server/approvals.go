@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sentinel-agent/sentinel/internal/approval"
-	"github.com/sentinel-agent/sentinel/internal/audit"
 	"github.com/sentinel-agent/sentinel/internal/auth"
 )
 
@@ -154,14 +153,9 @@ func (s *Server) vote(w http.ResponseWriter, r *http.Request, c auth.Client, app
 	if err != nil && (a.ID == "" || a.Status == approval.Pending) {
 		return approvalError(err)
 	}
-	// A decided approval is recorded even when Decide also failed (a
-	// grant that could not be stored): the decision itself stands.
-	if a.Status != approval.Pending && a.Status != approval.Expired {
-		ev := audit.Event{Type: audit.TypeOutcome, DecisionID: a.DecisionID, Session: a.Session, Agent: a.Agent, Tool: a.Tool,
-			Approval: &audit.Approval{Status: string(a.Status), Approver: approvers(a), Reason: clipRedacted(req.Reason)}}
-		if a.Status == approval.Denied {
-			ev.Approval.Approver = who
-		}
+	// What this vote decided is recorded, also when Decide failed after
+	// deciding (a grant that could not be stored): the decision stands.
+	if ev, ok := approval.AuditOutcome(a, err); ok {
 		if err := s.record(r.Context(), ev); err != nil {
 			s.log.Warn("approval decided but not recorded", "approval", a.ID, "error", err.Error())
 		}

@@ -459,7 +459,8 @@ func TestMetricsAndLogs(t *testing.T) {
 		t.Fatalf("/metrics: %d", code)
 	}
 	for _, want := range []string{
-		`sentinel_decisions_total{action="allow",gate="none"} 2`,
+		`sentinel_decisions_total{action="allow",gate="none"} 1`,
+		`sentinel_decisions_total{action="deny",gate="path"} 1`, // aws configure writes ~/.aws/credentials
 		`sentinel_http_requests_total{code="401",route="queryAudit"} 1`,
 		`sentinel_auth_failures_total{code="auth.missing_token"} 1`,
 		`sentinel_decision_duration_seconds_count 2`,
