@@ -650,6 +650,30 @@ max_tracked_ips: 500
 	}
 }
 
+// TestScopeImplications: admin holds everything, audit:read also metrics
+// (as before metrics was a scope), metrics nothing else.
+func TestScopeImplications(t *testing.T) {
+	for _, tt := range []struct {
+		holds Scope
+		want  []Scope
+	}{
+		{ScopeAdmin, KnownScopes()},
+		{ScopeAuditRead, []Scope{ScopeAuditRead, ScopeMetrics}},
+		{ScopeMetrics, []Scope{ScopeMetrics}},
+		{ScopeCheck, []Scope{ScopeCheck}},
+	} {
+		c := Client{Name: "c", Scopes: []Scope{tt.holds}}
+		for _, s := range KnownScopes() {
+			if got, want := c.Has(s), slices.Contains(tt.want, s); got != want {
+				t.Errorf("a client with %s: Has(%s) = %v, want %v", tt.holds, s, got, want)
+			}
+		}
+	}
+	if (Client{Scopes: []Scope{ScopeAdmin}}).Has("audit:write") {
+		t.Error("an unknown scope is held")
+	}
+}
+
 func TestLoadConfigErrors(t *testing.T) {
 	rawTok, hash := mustToken(t)
 	_, hash2 := mustToken(t)

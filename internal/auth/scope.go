@@ -14,10 +14,13 @@ const (
 	ScopeAuditRead Scope = "audit:read"       // query, stats and verify the audit log
 	ScopeApprovals Scope = "approvals:decide" // list, approve, deny approvals
 	ScopeMemory    Scope = "memory"
-	ScopeAdmin     Scope = "admin" // policy changes; implies every other scope
+	// ScopeMetrics reads /metrics and nothing else: what a Prometheus
+	// scraper's token should hold. audit:read implies it.
+	ScopeMetrics Scope = "metrics"
+	ScopeAdmin   Scope = "admin" // policy changes; implies every other scope
 )
 
-var knownScopes = []Scope{ScopeCheck, ScopeAuditRead, ScopeApprovals, ScopeMemory, ScopeAdmin}
+var knownScopes = []Scope{ScopeCheck, ScopeAuditRead, ScopeApprovals, ScopeMemory, ScopeMetrics, ScopeAdmin}
 
 // KnownScopes returns every scope, in a stable order.
 func KnownScopes() []Scope {
@@ -65,14 +68,15 @@ type Client struct {
 	Scopes []Scope
 }
 
-// Has reports whether c holds s. Admin implies every known scope; an
-// unknown scope is held by no one.
+// Has reports whether c holds s. Admin implies every known scope and
+// audit:read implies metrics (which it granted before metrics was a scope
+// of its own); an unknown scope is held by no one.
 func (c Client) Has(s Scope) bool {
 	if !s.known() {
 		return false
 	}
 	for _, x := range c.Scopes {
-		if x == s || x == ScopeAdmin {
+		if x == s || x == ScopeAdmin || s == ScopeMetrics && x == ScopeAuditRead {
 			return true
 		}
 	}

@@ -175,7 +175,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{method: "GET", path: "/health", public: true, name: "health", handler: s.health},
 		{method: "GET", path: "/ready", public: true, name: "ready", handler: s.ready},
-		{method: "GET", path: "/metrics", scope: auth.ScopeAuditRead, name: "metrics", handler: s.metricsHandler},
+		{method: "GET", path: "/metrics", scope: auth.ScopeMetrics, name: "metrics", handler: s.metricsHandler},
 
 		{method: "POST", path: "/v1/check", scope: auth.ScopeCheck, name: "check", handler: s.check},
 		{method: "POST", path: "/v1/outcome", scope: auth.ScopeCheck, name: "outcome", handler: s.outcome},

@@ -66,6 +66,7 @@ var clientScopes = map[string][]string{
 	"ops":    {"approvals:decide"},
 	"ops2":   {"approvals:decide"},
 	"reader": {"audit:read"},
+	"scrape": {"metrics"},
 	"admin":  {"admin"},
 }
 
@@ -453,10 +454,16 @@ func TestMetricsAndLogs(t *testing.T) {
 	f.do("agent", "POST", "/v1/check?token="+secret, `{"tool":"Bash","args":{"command":"ls"}}`)
 	f.do("", "GET", "/v1/audit", "")
 	_ = f.log.Flush(context.Background())
-	code, out := f.do("reader", "GET", "/metrics", "")
+	code, out := f.do("scrape", "GET", "/metrics", "")
 	text, _ := out["_text"].(string)
 	if code != 200 {
-		t.Fatalf("/metrics: %d", code)
+		t.Fatalf("/metrics with a metrics token: %d", code)
+	}
+	if code, _ := f.do("reader", "GET", "/metrics", ""); code != 200 {
+		t.Errorf("/metrics with an audit:read token: %d, want 200 (audit:read implies metrics)", code)
+	}
+	if code, _ := f.do("scrape", "GET", "/v1/audit", ""); code != http.StatusForbidden {
+		t.Errorf("/v1/audit with a metrics token: %d, want 403", code)
 	}
 	for _, want := range []string{
 		`sentinel_decisions_total{action="allow",gate="none"} 1`,
