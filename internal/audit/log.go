@@ -42,7 +42,8 @@ type Options struct {
 	Mode Mode
 	// Window is how long a batch waits for more events (default 5 ms).
 	Window time.Duration
-	// BatchMax is the most events in one commit (default 1000).
+	// BatchMax is the most events in one commit (default 1000, at most
+	// 10,000).
 	BatchMax int
 	// QueueMax bounds the events waiting in memory (default 100,000); a
 	// Record that finds the queue full waits up to a second for room, then
@@ -84,7 +85,21 @@ type Log struct {
 	head     Head
 	wake     chan struct{}
 	stopped  chan struct{}
+	// unsure is where the last failed batch would have started when its
+	// commit failed after sealing: the store may have committed it all
+	// the same (a connection lost after COMMIT was sent), and its retry
+	// looks there first rather than appending the events twice. Only the
+	// writer goroutine uses it.
+	unsure struct {
+		seq uint64
+		id  string
+		n   int
+	}
 }
+
+// maxBatch is the most events in one commit: the most a store's Query
+// returns at once.
+const maxBatch = 10_000
 
 type item struct {
 	ev *Event
@@ -104,6 +119,8 @@ func Open(ctx context.Context, s Store, opts Options) (*Log, error) {
 	if opts.BatchMax <= 0 {
 		opts.BatchMax = 1000
 	}
+	// A retry reads a failed batch back in one query, which stores cap.
+	opts.BatchMax = min(opts.BatchMax, maxBatch)
 	if opts.QueueMax <= 0 {
 		opts.QueueMax = 100_000
 	}
@@ -465,7 +482,22 @@ func (l *Log) gather() bool {
 
 func (l *Log) commit(batch []item) error {
 	ctx := context.Background()
-	h, err := l.store.Append(ctx, func(head Head) ([]Record, error) {
+	h, done, err := l.committedBefore(ctx, batch)
+	if err != nil {
+		return err
+	}
+	if done > 0 {
+		l.mu.Lock()
+		l.head = h
+		l.mu.Unlock()
+		// Events queued since the failed attempt follow it as usual.
+		if batch = batch[done:]; len(batch) == 0 {
+			return nil
+		}
+	}
+	sealedAt := uint64(0)
+	h, err = l.store.Append(ctx, func(head Head) ([]Record, error) {
+		sealedAt = head.Seq + 1
 		recs := make([]Record, 0, len(batch))
 		prev := head.Hash
 		for i, it := range batch {
@@ -477,10 +509,43 @@ func (l *Log) commit(batch []item) error {
 		return recs, nil
 	})
 	if err != nil {
+		if sealedAt > 0 && !errors.Is(err, ErrConflict) {
+			l.unsure.seq, l.unsure.id, l.unsure.n = sealedAt, batch[0].ev.ID, len(batch)
+		}
 		return err
 	}
 	l.mu.Lock()
 	l.head = h
 	l.mu.Unlock()
 	return nil
+}
+
+// committedBefore reports how many of batch's first events an attempt
+// that failed after sealing them committed all the same, and the head they
+// left. A batch is one transaction, so it is all or none of the batch that
+// failed; the batch retried starts with that one (batch mode keeps failed
+// events first in the queue) and may be longer.
+func (l *Log) committedBefore(ctx context.Context, batch []item) (Head, int, error) {
+	u := l.unsure
+	if u.seq == 0 {
+		return Head{}, 0, nil
+	}
+	if batch[0].ev.ID != u.id || len(batch) < u.n {
+		l.unsure.seq = 0
+		return Head{}, 0, nil
+	}
+	recs, err := l.store.Query(ctx, Filter{AfterSeq: u.seq - 1, Limit: u.n})
+	if err != nil {
+		return Head{}, 0, err // still unsure: keep the mark and retry later
+	}
+	l.unsure.seq = 0
+	done := 0
+	for done < len(recs) && recs[done].Seq == u.seq+uint64(done) && recs[done].EventID == batch[done].ev.ID {
+		done++
+	}
+	if done == 0 {
+		return Head{}, 0, nil
+	}
+	last := recs[done-1]
+	return Head{Seq: last.Seq, Hash: last.Hash}, done, nil
 }

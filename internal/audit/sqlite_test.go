@@ -337,3 +337,85 @@ func TestSecretsNeverReachDisk(t *testing.T) {
 		t.Fatal("the export shows no redaction marks")
 	}
 }
+
+// lostAck is a store whose Append commits but, while drops is above
+// zero, answers with an error: a connection lost after COMMIT was sent.
+type lostAck struct {
+	audit.Store
+	drops int
+}
+
+func (s *lostAck) Append(ctx context.Context, seal audit.Seal) (audit.Head, error) {
+	h, err := s.Store.Append(ctx, seal)
+	if err == nil && s.drops > 0 {
+		s.drops--
+		return audit.Head{}, fmt.Errorf("reading the commit's answer: %w", syscall.ECONNRESET)
+	}
+	return h, err
+}
+
+// TestBatchRetryAfterLostAnswer: a batch whose commit succeeded but whose
+// answer was lost is retried without writing its events twice, and events
+// queued meanwhile still follow it.
+func TestBatchRetryAfterLostAnswer(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key, err := audit.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky := &lostAck{Store: st, drops: 1}
+	l, err := audit.Open(ctx, flaky, audit.Options{Mode: audit.Batch, Window: time.Millisecond, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	record := func(n int) {
+		for i := range n {
+			ev := event(i, "w")
+			if err := l.Record(ctx, ev); err != nil {
+				t.Fatalf("record: %v", err)
+			}
+		}
+	}
+	record(5)
+	if err := l.Flush(ctx); err == nil {
+		t.Fatal("flush reported success for a commit whose answer was lost")
+	}
+	// The writer retries the queued batch on its own; wait for the chain
+	// to settle, then add more.
+	deadline := time.Now().Add(5 * time.Second)
+	for l.Flush(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the log did not recover after the lost answer")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	record(3)
+	if err := l.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := st.Query(ctx, audit.Filter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if seen[r.EventID] {
+			t.Errorf("event %s is in the chain twice", r.EventID)
+		}
+		seen[r.EventID] = true
+		ids = append(ids, r.EventID)
+	}
+	if len(ids) != 8 {
+		t.Errorf("%d events in the chain, want 8: %v", len(ids), ids)
+	}
+	rep, err := audit.VerifyStore(ctx, st, key.Public())
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
