@@ -173,12 +173,30 @@ func TestTamperInStore(t *testing.T) {
 			e, _ := Decode(s.recs[i].Body)
 			if i == 2 {
 				e.Agent = "someone-else"
+				s.recs[i].Agent = e.Agent // and its column, as a careful attacker would
 			}
 			body, _ := e.Seal(e.Seq, prev)
 			s.recs[i].Body, s.recs[i].Hash, s.recs[i].PrevHash = body, e.Hash, prev
 			prev = e.Hash
 		}
 		return 5
+	}, ProblemChanged)
+	// The columns queries filter on are checked against the bodies: a
+	// deny turned into an allow for "audit list --action deny" to miss.
+	check("change the action column of event 6", func(s *memStore) uint64 {
+		s.recs[5].Action = "allow"
+		if e, _ := Decode(s.recs[5].Body); e.Decision == nil || e.Decision.Action == "allow" {
+			s.recs[5].Action = "deny"
+		}
+		return 6
+	}, ProblemChanged)
+	check("change the session column of event 2", func(s *memStore) uint64 {
+		s.recs[1].Session = "other"
+		return 2
+	}, ProblemChanged)
+	check("move event 7's time column", func(s *memStore) uint64 {
+		s.recs[6].Time = s.recs[6].Time.Add(-time.Hour)
+		return 7
 	}, ProblemChanged)
 	check("forge a checkpoint signature", func(s *memStore) uint64 {
 		c := s.cks[10]
@@ -578,7 +596,7 @@ func TestUnsignedTailIsBounded(t *testing.T) {
 		e, _ := Decode(s.recs[i].Body)
 		e.Agent = "rewritten"
 		body, _ := e.Seal(e.Seq, prev)
-		s.recs[i].Body, s.recs[i].Hash, s.recs[i].PrevHash = body, e.Hash, prev
+		s.recs[i].Body, s.recs[i].Hash, s.recs[i].PrevHash, s.recs[i].Agent = body, e.Hash, prev, e.Agent
 		prev = e.Hash
 	}
 	delete(s.cks, 20)

@@ -76,6 +76,17 @@ func TestAuditCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// First a query column: the denied rm -rf / made to look allowed to
+	// "audit list --action deny", its body untouched.
+	res, err := db.Exec(`UPDATE events SET action = 'allow' WHERE seq = 2 AND action = 'deny'`)
+	if n, _ := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("setting event 2's action column: %v (%d rows)", err, n)
+	}
+	run{args: []string{"audit", "verify", dd}, code: ExitBroken, stdout: []string{"BROKEN", "event #2", `action column says "allow"`}}.do(t)
+	if _, err := db.Exec(`UPDATE events SET action = 'deny' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	run{args: []string{"audit", "verify", dd}, code: ExitOK, stdout: []string{"intact"}}.do(t)
 	if _, err := db.Exec(`UPDATE events SET body = replace(body, 'rm -rf /', 'rm -rf .') WHERE seq = 2`); err != nil {
 		t.Fatal(err)
 	}
