@@ -63,7 +63,7 @@ func testPolicyRoundTrip(t *testing.T, open func(t *testing.T) sharedpolicy.Stor
 	}
 	want := revision(3)
 	want.At = want.At.Truncate(time.Microsecond) // PostgreSQL keeps microseconds
-	got := latest(t, open(t))                     // another handle on the same database
+	got := latest(t, open(t))                    // another handle on the same database
 	got.At = got.At.Truncate(time.Microsecond)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("LatestPolicy (-want +got):\n%s", diff)
