@@ -29,31 +29,33 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/pipeline"
 	"github.com/sentinel-agent/sentinel/internal/policy"
 	"github.com/sentinel-agent/sentinel/internal/server"
+	"github.com/sentinel-agent/sentinel/internal/sharedpolicy"
 )
 
 // serverFlags are sentinel server's flags.
 type serverFlags struct {
 	addr, workspace, policy, clients, token, auditMode, logFormat, approvalTTL, debugAddr *string
 	socket, idleExit                                                                      *string
-	noApprovals                                                                           *bool
+	noApprovals, sharedPolicy                                                             *bool
 	store                                                                                 *storeFlags
 }
 
 func addServerFlags(f *flagSet) *serverFlags {
 	return &serverFlags{
-		addr:        f.String("addr", "127.0.0.1:3300", "address to listen on; a non-loopback address needs authentication (--clients or --token)"),
-		workspace:   f.String("workspace", "", "workspace directory relative paths resolve against (default: the current directory)"),
-		policy:      f.String("policy", "", "policy file, watched and reloaded on change and on SIGHUP (default: the built-in policy)"),
-		clients:     f.String("clients", "", "clients file: named clients, hashed tokens, scopes (default: DATA_DIR/clients.yaml when it exists)"),
-		token:       f.String("token", "", "single-token mode: one client with every scope ($SENTINEL_TOKEN, or the seed's $AGENTOS_TOKEN)"),
-		auditMode:   f.String("audit-mode", "batch", auditModeUsage),
-		logFormat:   f.String("log-format", "json", "request log format on stderr: json or text"),
-		approvalTTL: f.String("approval-ttl", "15m", "how long a pending approval waits before it expires (expired means denied)"),
-		debugAddr:   f.String("debug-addr", "", "serve Go's pprof profiles on this loopback address (e.g. 127.0.0.1:6060); off by default"),
-		socket:      f.String("socket", "", "listen on this Unix socket instead of --addr: mode 0600 in a 0700 directory, so only this user connects and no token is needed"),
-		idleExit:    f.String("idle-exit", "", "stop after this long without a request (servers started on demand, such as sentinel-hook --local's)"),
-		noApprovals: f.Bool("no-approvals", "leave confirm decisions to the host's own prompt instead of opening approvals"),
-		store:       addStoreFlags(f),
+		addr:         f.String("addr", "127.0.0.1:3300", "address to listen on; a non-loopback address needs authentication (--clients or --token)"),
+		workspace:    f.String("workspace", "", "workspace directory relative paths resolve against (default: the current directory)"),
+		policy:       f.String("policy", "", "policy file, watched and reloaded on change and on SIGHUP (default: the built-in policy)"),
+		clients:      f.String("clients", "", "clients file: named clients, hashed tokens, scopes (default: DATA_DIR/clients.yaml when it exists)"),
+		token:        f.String("token", "", "single-token mode: one client with every scope ($SENTINEL_TOKEN, or the seed's $AGENTOS_TOKEN)"),
+		auditMode:    f.String("audit-mode", "batch", auditModeUsage),
+		logFormat:    f.String("log-format", "json", "request log format on stderr: json or text"),
+		approvalTTL:  f.String("approval-ttl", "15m", "how long a pending approval waits before it expires (expired means denied)"),
+		debugAddr:    f.String("debug-addr", "", "serve Go's pprof profiles on this loopback address (e.g. 127.0.0.1:6060); off by default"),
+		socket:       f.String("socket", "", "listen on this Unix socket instead of --addr: mode 0600 in a 0700 directory, so only this user connects and no token is needed"),
+		idleExit:     f.String("idle-exit", "", "stop after this long without a request (servers started on demand, such as sentinel-hook --local's)"),
+		noApprovals:  f.Bool("no-approvals", "leave confirm decisions to the host's own prompt instead of opening approvals"),
+		sharedPolicy: f.Bool("shared-policy", "keep the policy in the store, for replicas on one store: the newest stored revision is in force (the policy file follows it), and a change through any replica's API or file is stored and brought in by the others within seconds"),
+		store:        addStoreFlags(f),
 	}
 }
 
@@ -214,6 +216,18 @@ func runServer(e *env, args []string) int {
 		svc = approval.New(ast, approval.Options{TTL: ttl})
 	}
 	holder := server.NewPolicyHolder(k, *sf.policy, src, p)
+	if *sf.sharedPolicy {
+		ps, ok := st.(sharedpolicy.Store)
+		if !ok {
+			_ = alog.Close(ctx)
+			return fail(e, "server: --shared-policy: the store does not keep policies")
+		}
+		if err := holder.Share(ctx, ps, time.Now); err != nil {
+			_ = alog.Close(ctx)
+			return fail(e, "server: --shared-policy: %v", err)
+		}
+		log.Info("policy shared through the store", "revision", holder.SharedRevision(), "policy", k.Revision())
+	}
 	reg := prometheus.NewRegistry()
 	snaps, err := openSnapshots(sf.store)
 	if err != nil {
@@ -301,6 +315,7 @@ func runServer(e *env, args []string) int {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go holder.Watch(bg, 2*time.Second, log)
+	go holder.Follow(bg, 2*time.Second, log)
 	// Each agent's last day against its week before: alerts go to the
 	// audit log.
 	go watchDrift(bg, st, alog, 10*time.Minute, log)

@@ -20,6 +20,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
 	"github.com/sentinel-agent/sentinel/internal/policy"
+	"github.com/sentinel-agent/sentinel/internal/sharedpolicy"
 )
 
 // PolicyHolder keeps the policy text in force, replaces it (through the
@@ -33,6 +34,14 @@ type PolicyHolder struct {
 	src  []byte
 	hash string
 	p    *policy.Policy
+
+	// shared, when set, is the policy's source of truth (Share): seq is
+	// the revision in force, failed the newest revision that would not
+	// load here (logged once).
+	shared sharedpolicy.Store
+	seq    int64
+	failed int64
+	now    func() time.Time
 
 	// OnReload is told about every reload attempt from the file.
 	OnReload func(err error)
@@ -71,9 +80,11 @@ func parse(name string, src []byte) (*policy.Policy, error) {
 }
 
 // Replace puts src in force if base is the hash of the policy in force: it
-// parses and compiles src (every rule's examples included), writes it to
-// the file (atomically) and reloads the kernel. Nothing changes on error.
-func (h *PolicyHolder) Replace(base string, src []byte) (string, error) {
+// parses and compiles src (every rule's examples included), stores it as
+// the next shared revision (when shared), writes it to the file
+// (atomically) and reloads the kernel. by names who asked. Nothing
+// changes on error.
+func (h *PolicyHolder) Replace(ctx context.Context, base string, src []byte, by string) (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if base != h.hash {
@@ -88,6 +99,9 @@ func (h *PolicyHolder) Replace(base string, src []byte) (string, error) {
 		return "", err
 	}
 	if _, err := policy.Compile(p, policy.Options{TempDir: os.TempDir()}); err != nil {
+		return "", err
+	}
+	if err := h.publish(ctx, src, by); err != nil {
 		return "", err
 	}
 	if h.path != "" {
@@ -159,6 +173,19 @@ func (h *PolicyHolder) ReloadFile() (bool, error) {
 	p, err := parse(filepath.Base(h.path), src)
 	if err != nil {
 		return false, err
+	}
+	if h.shared != nil {
+		// Shared: the edit goes to every replica, so it must compile
+		// before it is stored.
+		if _, err := policy.Compile(p, policy.Options{TempDir: os.TempDir()}); err != nil {
+			return false, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err := h.publish(ctx, src, "file "+filepath.Base(h.path))
+		cancel()
+		if err != nil {
+			return false, err
+		}
 	}
 	if err := h.k.Reload(p); err != nil {
 		return false, err
@@ -261,12 +288,16 @@ func (s *Server) putPolicy(w http.ResponseWriter, r *http.Request, c auth.Client
 }
 
 func (s *Server) replacePolicy(w http.ResponseWriter, r *http.Request, c auth.Client, base string, src []byte) error {
-	_, err := s.opts.Policy.Replace(base, src)
+	_, err := s.opts.Policy.Replace(r.Context(), base, src, c.Name)
+	var fe *fileError
+	var se *sharedStoreError
 	switch {
 	case errors.Is(err, ErrBaseHash):
 		return errorf(http.StatusConflict, "policy.conflict", "base_hash %q is not the policy in force; GET /v1/policy and apply the change again", base)
+	case errors.As(err, &se):
+		s.m.storeErrors.WithLabelValues("policy").Inc()
+		return errorf(http.StatusServiceUnavailable, "policy.store_unavailable", "the shared policy could not be stored, and the one in force stays: %v", se.err)
 	case err != nil:
-		var fe *fileError
 		if errors.As(err, &fe) {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/auth"
 	"github.com/sentinel-agent/sentinel/internal/kernel"
 	"github.com/sentinel-agent/sentinel/internal/policy"
+	"github.com/sentinel-agent/sentinel/internal/sharedpolicy"
 	"github.com/sentinel-agent/sentinel/internal/store/postgres"
 )
 
@@ -30,16 +31,24 @@ import (
 type sharedStore interface {
 	audit.Store
 	approval.Store
+	sharedpolicy.Store
 }
 
 // replica is one server process's worth of parts on a shared store.
 type replica struct {
-	ts  *httptest.Server
-	log *audit.Log
-	key *audit.Key
+	ts     *httptest.Server
+	log    *audit.Log
+	key    *audit.Key
+	policy *PolicyHolder
 }
 
 func startReplica(t *testing.T, st sharedStore, cfg auth.Config) *replica {
+	return startReplicaWith(t, st, cfg, false)
+}
+
+// startReplicaWith starts a replica; with sharePolicy its policy lives in
+// the store and follows it every 20 ms until the test ends.
+func startReplicaWith(t *testing.T, st sharedStore, cfg auth.Config, sharePolicy bool) *replica {
 	t.Helper()
 	ctx := context.Background()
 	key, err := audit.NewKey()
@@ -59,13 +68,114 @@ func startReplica(t *testing.T, st sharedStore, cfg auth.Config) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
+	holder := NewPolicyHolder(k, "", policy.BuiltinSource(), p)
+	if sharePolicy {
+		if err := holder.Share(ctx, st, nil); err != nil {
+			t.Fatal(err)
+		}
+		fctx, stop := context.WithCancel(context.Background())
+		t.Cleanup(stop)
+		go holder.Follow(fctx, 20*time.Millisecond, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	}
 	srv, err := New(Options{Kernel: k, Log: alog, Store: st, Approvals: approval.New(st, approval.Options{TTL: time.Minute, Poll: 20 * time.Millisecond}),
-		Auth: authn, Policy: NewPolicyHolder(k, "", policy.BuiltinSource(), p), Registry: prometheus.NewRegistry(),
+		Auth: authn, Policy: holder, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &replica{ts: httptest.NewServer(srv.Handler()), log: alog, key: key}
+	return &replica{ts: httptest.NewServer(srv.Handler()), log: alog, key: key, policy: holder}
+}
+
+// TestReplicasSharePolicy: with the policy in the store, a change through
+// one replica's API is in force on the other within a few polls; two
+// changes from the same base race and one wins; a replica started later
+// comes up with the newest revision, not its own file.
+func TestReplicasSharePolicy(t *testing.T) {
+	dsn := pgDSN(t)
+	ctx := context.Background()
+	schema := fmt.Sprintf("server_policy_%d", time.Now().UnixNano())
+	defer dropSchema(t, dsn, schema)
+	cfg, tokens := clients(t)
+	open := func() sharedStore {
+		st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	var reps []*replica
+	for range 2 {
+		r := startReplicaWith(t, open(), cfg, true)
+		defer r.ts.Close()
+		reps = append(reps, r)
+	}
+	a, b := reps[0].ts.URL, reps[1].ts.URL
+	if ra, rb := reps[0].policy.SharedRevision(), reps[1].policy.SharedRevision(); ra != 1 || rb != 1 {
+		t.Fatalf("shared revisions at start: %d and %d, want 1 and 1 (the first seeds, the second joins)", ra, rb)
+	}
+	status := `{"tool":"Bash","args":{"command":"git status"}}`
+	if _, d := call(t, b, tokens["agent"], "POST", "/v1/check", status); d["action"] != "allow" {
+		t.Fatalf("git status on b before the change: %v", d["action"])
+	}
+	_, cur := call(t, a, tokens["reader"], "GET", "/v1/policy", "")
+	base := cur["hash"].(string)
+	patch := func(id string) string {
+		return `{"base_hash":"` + base + `","patch":{"rules":[{"id":"` + id + `","when":"call.kind == 'exec' && call.args.command.contains('git status')","action":"deny","reason":"not today","match":[{"tool":"Bash","args":{"command":"git status"}}],"not_match":[{"tool":"Bash","args":{"command":"ls"}}]}]}}`
+	}
+	if code, out := call(t, a, tokens["admin"], "PATCH", "/v1/policy", patch("no-status")); code != 200 {
+		t.Fatalf("patch on a: %d %v", code, out)
+	}
+	newHash := ""
+	if _, now := call(t, a, tokens["reader"], "GET", "/v1/policy", ""); now["hash"] != base {
+		newHash, _ = now["hash"].(string)
+	} else {
+		t.Fatal("the patch did not change a's policy")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, d := call(t, b, tokens["agent"], "POST", "/v1/check", status)
+		_, now := call(t, b, tokens["reader"], "GET", "/v1/policy", "")
+		if d["action"] == "deny" && now["hash"] == newHash {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b did not bring in a's change: git status %v, policy %v", d["action"], now["hash"])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// b now holds revision 2; a change sent to b with the old base is a
+	// conflict, and one with the new base wins on either replica.
+	if code, out := call(t, b, tokens["admin"], "PATCH", "/v1/policy", patch("stale")); code != 409 {
+		t.Errorf("a patch on b from the old base: %d %v, want 409", code, out)
+	}
+	// Racing from one base: exactly one replica stores revision 3.
+	base = newHash
+	codes := make(chan int, 2)
+	for i, url := range []string{a, b} {
+		go func() {
+			code, _ := call(t, url, tokens["admin"], "PATCH", "/v1/policy", patch(fmt.Sprintf("race-%d", i)))
+			codes <- code
+		}()
+	}
+	c1, c2 := <-codes, <-codes
+	if !(c1 == 200 && c2 == 409 || c1 == 409 && c2 == 200) {
+		t.Errorf("two patches from one base: %d and %d, want one 200 and one 409", c1, c2)
+	}
+	latest, err := open().LatestPolicy(ctx)
+	if err != nil || latest.Seq != 3 {
+		t.Fatalf("newest stored revision: %+v %v, want 3", latest.Seq, err)
+	}
+	// A replica started now, with the built-in policy of its own, comes
+	// up with revision 3.
+	c := startReplicaWith(t, open(), cfg, true)
+	defer c.ts.Close()
+	if got := c.policy.SharedRevision(); got != 3 {
+		t.Errorf("a replica started later holds revision %d, want 3", got)
+	}
+	if _, now := call(t, c.ts.URL, tokens["reader"], "GET", "/v1/policy", ""); now["hash"] != latest.Hash {
+		t.Errorf("a replica started later serves %v, want the stored %s", now["hash"], latest.Hash)
+	}
 }
 
 // clients makes the auth config every replica shares and the tokens.
