@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sentinel-agent/sentinel/internal/sharedpolicy"
+	"github.com/sentinel-agent/sentinel/internal/store/sqlite"
 )
 
 // lockedBuffer is an output stream the server goroutine writes while the
@@ -139,4 +142,74 @@ func TestDoctor(t *testing.T) {
 		t.Fatal(err)
 	}
 	run{args: []string{"doctor", "--data-dir", data, "--policy", bad}, code: ExitError, stdout: []string{"FAIL  policy " + bad}}.do(t)
+}
+
+// serve runs `sentinel server` in process with args until the test ends
+// and returns its base URL.
+func serve(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, append([]string{"server", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), &out, &errb)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("the server did not stop")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := listening.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("the server exited with %d before listening:\n%s\n%s", code, out.String(), errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not start:\n%s\n%s", out.String(), errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServerSharedPolicy: with --shared-policy the server decides with the
+// newest policy revision in its store, not the policy it was started with.
+func TestServerSharedPolicy(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(data, "audit.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := []byte("version: 1\nextends: builtin\nrules:\n  - id: no-status\n    when: \"call.kind == 'exec' && call.args.command.contains('git status')\"\n    action: deny\n    reason: not today\n")
+	err = st.AppendPolicy(context.Background(), sharedpolicy.Revision{Seq: 1, Hash: sharedpolicy.Hash(src), Source: src, By: "ops", At: time.Now()})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(base string) string {
+		resp, err := http.Post(base+"/v1/check", "application/json", strings.NewReader(`{"tool":"Bash","args":{"command":"git status"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	if got := check(serve(t, "--data-dir", data, "--workspace", dir, "--shared-policy")); !strings.Contains(got, `"action":"deny"`) || !strings.Contains(got, "no-status") {
+		t.Errorf("git status with the shared policy: %s, want the stored rule's deny", got)
+	}
+	if got := check(serve(t, "--data-dir", data, "--workspace", dir)); !strings.Contains(got, `"action":"allow"`) {
+		t.Errorf("git status without --shared-policy: %s, want the built-in policy's allow", got)
+	}
 }
