@@ -44,29 +44,8 @@ var listening = regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 func TestServerCommand(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"server", "--addr", "127.0.0.1:0", "--data-dir", data, "--workspace", dir}, strings.NewReader(""), &out, &errb)
-	}()
-	var base string
-	deadline := time.Now().Add(10 * time.Second)
-	for base == "" {
-		if m := listening.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("the server exited with %d before listening:\n%s\n%s", code, out.String(), errb.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server did not start:\n%s\n%s", out.String(), errb.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	srv := serve(t, "--data-dir", data, "--workspace", dir)
+	base := srv.base
 	resp, err := http.Get(base + "/health")
 	if err != nil {
 		t.Fatal(err)
@@ -86,23 +65,17 @@ func TestServerCommand(t *testing.T) {
 			t.Errorf("check %q: %s, want %s", cmd, body, want)
 		}
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != ExitOK {
-			t.Fatalf("the server exited with %d:\n%s\n%s", code, out.String(), errb.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not stop after its context ended")
+	if code := srv.stop(); code != ExitOK {
+		t.Fatalf("the server exited with %d:\n%s\n%s", code, srv.out.String(), srv.errb.String())
 	}
-	if !strings.Contains(out.String(), "sentinel server stopped") {
-		t.Errorf("no stop message:\n%s", out.String())
+	if !strings.Contains(srv.out.String(), "sentinel server stopped") {
+		t.Errorf("no stop message:\n%s", srv.out.String())
 	}
 	// Both decisions are in the chain, which verifies with its shutdown
 	// checkpoint.
 	run{args: []string{"audit", "verify", "--data-dir", data}, code: ExitOK, stdout: []string{"2 events"}}.do(t)
-	if !strings.Contains(errb.String(), `"route":"check"`) {
-		t.Errorf("the request log lacks the check requests:\n%s", errb.String())
+	if !strings.Contains(srv.errb.String(), `"route":"check"`) {
+		t.Errorf("the request log lacks the check requests:\n%s", srv.errb.String())
 	}
 }
 
@@ -144,36 +117,53 @@ func TestDoctor(t *testing.T) {
 	run{args: []string{"doctor", "--data-dir", data, "--policy", bad}, code: ExitError, stdout: []string{"FAIL  policy " + bad}}.do(t)
 }
 
-// serve runs `sentinel server` in process with args until the test ends
-// and returns its base URL.
-func serve(t *testing.T, args ...string) string {
+// served is a `sentinel server` running in process.
+type served struct {
+	base      string
+	out, errb *lockedBuffer
+	// stop cancels the server's context (SIGTERM's effect) and returns
+	// its exit code; the test's end stops it too.
+	stop func() int
+}
+
+// serve runs `sentinel server` in process with args and waits until it
+// listens.
+func serve(t *testing.T, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb lockedBuffer
+	s := &served{out: &lockedBuffer{}, errb: &lockedBuffer{}}
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, append([]string{"server", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), &out, &errb)
+		done <- Main(ctx, append([]string{"server", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), s.out, s.errb)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("the server did not stop")
+	code, stopped := 0, false
+	s.stop = func() int {
+		if !stopped {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("the server did not stop after its context ended")
+				code = -1
+			}
+			stopped = true
 		}
-	})
+		return code
+	}
+	t.Cleanup(func() { s.stop() })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if m := listening.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
+		if m := listening.FindStringSubmatch(s.out.String()); m != nil {
+			s.base = m[1]
+			return s
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("the server exited with %d before listening:\n%s\n%s", code, out.String(), errb.String())
+			t.Fatalf("the server exited with %d before listening:\n%s\n%s", code, s.out.String(), s.errb.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the server did not start:\n%s\n%s", out.String(), errb.String())
+			t.Fatalf("the server did not start:\n%s\n%s", s.out.String(), s.errb.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -206,10 +196,10 @@ func TestServerSharedPolicy(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return string(body)
 	}
-	if got := check(serve(t, "--data-dir", data, "--workspace", dir, "--shared-policy")); !strings.Contains(got, `"action":"deny"`) || !strings.Contains(got, "no-status") {
+	if got := check(serve(t, "--data-dir", data, "--workspace", dir, "--shared-policy").base); !strings.Contains(got, `"action":"deny"`) || !strings.Contains(got, "no-status") {
 		t.Errorf("git status with the shared policy: %s, want the stored rule's deny", got)
 	}
-	if got := check(serve(t, "--data-dir", data, "--workspace", dir)); !strings.Contains(got, `"action":"allow"`) {
+	if got := check(serve(t, "--data-dir", data, "--workspace", dir).base); !strings.Contains(got, `"action":"allow"`) {
 		t.Errorf("git status without --shared-policy: %s, want the built-in policy's allow", got)
 	}
 }
