@@ -249,7 +249,12 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 			Message: "the call's arguments cannot be encoded", Detail: err.Error()}), &Trace{Env: k.env}
 	}
 	// The session's taint flags are part of the call: rules may read them.
+	// Shared flags are read from the store only when a rule reads them;
+	// the rule of two reads them for calls with an external effect.
 	sess := k.taint.State(raw.Session)
+	if st.c.Rules.ReadsSession() {
+		sess = k.taint.Current(ctx, raw.Session)
+	}
 	if sess.Untrusted {
 		key += "+u"
 	}
@@ -261,7 +266,7 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 			d = cv.d
 			d.DecisionID = id // the verdict repeats; the decision is a new one
 			d.Reasons = slices.Clone(d.Reasons)
-			k.ruleOfTwo(st, sess, cv.call, cv.a, &d)
+			k.ruleOfTwo(ctx, st, raw.Session, sess, cv.call, cv.a, &d)
 			return d, &Trace{Call: cv.call, Analysis: cv.a}
 		}
 	}
@@ -304,7 +309,7 @@ func (k *Kernel) decide(ctx context.Context, raw request.Raw, trace bool) (d dec
 	if k.cache != nil && d.Action == action {
 		k.cache.put(key, cached{d: d, kind: string(in.Call.Kind), a: in.Analysis, call: in.Call})
 	}
-	k.ruleOfTwo(st, sess, in.Call, in.Analysis, &d)
+	k.ruleOfTwo(ctx, st, raw.Session, sess, in.Call, in.Analysis, &d)
 	if trace {
 		tr = &Trace{Call: in.Call, Analysis: in.Analysis, Env: in.Env, Results: results}
 	} else {
@@ -321,15 +326,22 @@ const CodeRuleOfTwo = "taint.rule_of_two"
 // ruleOfTwo adds the taint reason to d when the call has an external
 // effect and its session has seen untrusted content and read sensitive
 // data. A repeated call (from the cache) is checked again: the session
-// may have changed since.
-func (k *Kernel) ruleOfTwo(st *state, sess taint.State, call *request.ToolCall, a *analysis.Analysis, d *decision.Decision) {
+// may have changed since. With shared flags, a session that does not
+// carry both here is completed from the store (other replicas may have
+// set them).
+func (k *Kernel) ruleOfTwo(ctx context.Context, st *state, session string, sess taint.State, call *request.ToolCall, a *analysis.Analysis, d *decision.Decision) {
 	act := st.c.Taint
-	if !sess.Untrusted || !sess.Sensitive || act == decision.Allow || d.Action == decision.Deny {
+	if act == decision.Allow || d.Action == decision.Deny || !(sess.Untrusted && sess.Sensitive) && !k.taint.Shared() {
 		return
 	}
 	effect, what := taint.Effect(call, a)
 	if !effect {
 		return
+	}
+	if !(sess.Untrusted && sess.Sensitive) {
+		if sess = k.taint.Current(ctx, session); !(sess.Untrusted && sess.Sensitive) {
+			return
+		}
 	}
 	var saw, read []string
 	for _, s := range sess.Sources {

@@ -13,6 +13,7 @@ package taint
 
 import (
 	"container/list"
+	"context"
 	"sync"
 	"time"
 )
@@ -72,6 +73,12 @@ type Options struct {
 	TTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Shared, when set, keeps the flags where every replica reads them:
+	// Mark stores a flag a session did not carry, End forgets the
+	// session there too, and Current completes a session from it.
+	Shared Shared
+	// OnSharedError is told when the shared store fails.
+	OnSharedError func(error)
 }
 
 // maxSources bounds the sources kept per flag.
@@ -130,14 +137,22 @@ func (t *Tracker) State(session string) State {
 
 // Mark sets src.Flag on the session, keeping src as a reason unless the
 // flag already has maxSources of them. The empty session is not tracked.
+// With a shared store, a source kept here is stored there too.
 func (t *Tracker) Mark(session string, src Source) {
 	if t == nil || session == "" || (src.Flag != Untrusted && src.Flag != Sensitive) {
 		return
 	}
-	now := t.opts.Now()
 	if src.Time.IsZero() {
-		src.Time = now
+		src.Time = t.opts.Now()
 	}
+	if t.mark(session, src) {
+		t.share(session, src)
+	}
+}
+
+// mark is Mark without the store; it reports whether src was kept.
+func (t *Tracker) mark(session string, src Source) bool {
+	now := t.opts.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var e *entry
@@ -168,19 +183,28 @@ func (t *Tracker) Mark(session string, src Source) {
 	}
 	if n < maxSources {
 		e.state.Sources = append(e.state.Sources, src)
+		return true
 	}
+	return false
 }
 
-// End forgets a session.
+// End forgets a session, in the shared store too.
 func (t *Tracker) End(session string) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if el, ok := t.m[session]; ok {
 		t.lru.Remove(el)
 		delete(t.m, session)
+	}
+	t.mu.Unlock()
+	if t.Shared() && session != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		defer cancel()
+		if err := t.opts.Shared.EndSession(ctx, session); err != nil && t.opts.OnSharedError != nil {
+			t.opts.OnSharedError(err)
+		}
 	}
 }
 

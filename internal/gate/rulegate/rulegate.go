@@ -101,7 +101,13 @@ type Gate struct {
 	fast    cel.Program
 	bound   bound
 	adapter types.Adapter
+	// session: some rule reads the session's flags.
+	session bool
 }
+
+// ReadsSession reports whether some rule reads the session's flags
+// (the session variable): a decision then needs them before the rules run.
+func (g *Gate) ReadsSession() bool { return g != nil && g.session }
 
 var _ gate.Gate = (*Gate)(nil)
 
@@ -172,6 +178,9 @@ func Compile(cfg Config) (*Gate, error) {
 			continue
 		}
 		asts = append(asts, ast)
+		for _, ref := range ast.NativeRep().ReferenceMap() {
+			g.session = g.session || ref.Name == varSession
+		}
 		msg := r.Reason
 		if r.Alternative != "" {
 			msg += " Instead: " + r.Alternative

@@ -695,3 +695,24 @@ func TestEmptyInput(t *testing.T) {
 		}
 	}
 }
+
+// TestReadsSession: a rule naming the session variable makes the gate
+// read the session's flags; the call's session id does not.
+func TestReadsSession(t *testing.T) {
+	for _, tc := range []struct {
+		when string
+		want bool
+	}{
+		{`get(session, "untrusted", false) && call.kind == "exec"`, true},
+		{`session.sensitive`, true},
+		{`call.session == "s1"`, false},
+		{`call.kind == "exec" && call.args.command.contains("session")`, false},
+	} {
+		if got := mustCompile(t, rule("r", tc.when)).ReadsSession(); got != tc.want {
+			t.Errorf("%s: ReadsSession = %v, want %v", tc.when, got, tc.want)
+		}
+	}
+	if (*Gate)(nil).ReadsSession() {
+		t.Error("a nil gate reads the session")
+	}
+}
