@@ -30,32 +30,34 @@ import (
 	"github.com/sentinel-agent/sentinel/internal/policy"
 	"github.com/sentinel-agent/sentinel/internal/server"
 	"github.com/sentinel-agent/sentinel/internal/sharedpolicy"
+	"github.com/sentinel-agent/sentinel/internal/taint"
 )
 
 // serverFlags are sentinel server's flags.
 type serverFlags struct {
 	addr, workspace, policy, clients, token, auditMode, logFormat, approvalTTL, debugAddr *string
 	socket, idleExit                                                                      *string
-	noApprovals, sharedPolicy                                                             *bool
+	noApprovals, sharedPolicy, sharedSessions                                             *bool
 	store                                                                                 *storeFlags
 }
 
 func addServerFlags(f *flagSet) *serverFlags {
 	return &serverFlags{
-		addr:         f.String("addr", "127.0.0.1:3300", "address to listen on; a non-loopback address needs authentication (--clients or --token)"),
-		workspace:    f.String("workspace", "", "workspace directory relative paths resolve against (default: the current directory)"),
-		policy:       f.String("policy", "", "policy file, watched and reloaded on change and on SIGHUP (default: the built-in policy)"),
-		clients:      f.String("clients", "", "clients file: named clients, hashed tokens, scopes (default: DATA_DIR/clients.yaml when it exists)"),
-		token:        f.String("token", "", "single-token mode: one client with every scope ($SENTINEL_TOKEN, or the seed's $AGENTOS_TOKEN)"),
-		auditMode:    f.String("audit-mode", "batch", auditModeUsage),
-		logFormat:    f.String("log-format", "json", "request log format on stderr: json or text"),
-		approvalTTL:  f.String("approval-ttl", "15m", "how long a pending approval waits before it expires (expired means denied)"),
-		debugAddr:    f.String("debug-addr", "", "serve Go's pprof profiles on this loopback address (e.g. 127.0.0.1:6060); off by default"),
-		socket:       f.String("socket", "", "listen on this Unix socket instead of --addr: mode 0600 in a 0700 directory, so only this user connects and no token is needed"),
-		idleExit:     f.String("idle-exit", "", "stop after this long without a request (servers started on demand, such as sentinel-hook --local's)"),
-		noApprovals:  f.Bool("no-approvals", "leave confirm decisions to the host's own prompt instead of opening approvals"),
-		sharedPolicy: f.Bool("shared-policy", "keep the policy in the store, for replicas on one store: the newest stored revision is in force (the policy file follows it), and a change through any replica's API or file is stored and brought in by the others within seconds"),
-		store:        addStoreFlags(f),
+		addr:           f.String("addr", "127.0.0.1:3300", "address to listen on; a non-loopback address needs authentication (--clients or --token)"),
+		workspace:      f.String("workspace", "", "workspace directory relative paths resolve against (default: the current directory)"),
+		policy:         f.String("policy", "", "policy file, watched and reloaded on change and on SIGHUP (default: the built-in policy)"),
+		clients:        f.String("clients", "", "clients file: named clients, hashed tokens, scopes (default: DATA_DIR/clients.yaml when it exists)"),
+		token:          f.String("token", "", "single-token mode: one client with every scope ($SENTINEL_TOKEN, or the seed's $AGENTOS_TOKEN)"),
+		auditMode:      f.String("audit-mode", "batch", auditModeUsage),
+		logFormat:      f.String("log-format", "json", "request log format on stderr: json or text"),
+		approvalTTL:    f.String("approval-ttl", "15m", "how long a pending approval waits before it expires (expired means denied)"),
+		debugAddr:      f.String("debug-addr", "", "serve Go's pprof profiles on this loopback address (e.g. 127.0.0.1:6060); off by default"),
+		socket:         f.String("socket", "", "listen on this Unix socket instead of --addr: mode 0600 in a 0700 directory, so only this user connects and no token is needed"),
+		idleExit:       f.String("idle-exit", "", "stop after this long without a request (servers started on demand, such as sentinel-hook --local's)"),
+		noApprovals:    f.Bool("no-approvals", "leave confirm decisions to the host's own prompt instead of opening approvals"),
+		sharedSessions: f.Bool("shared-sessions", "keep the sessions' taint flags in the store, for replicas on one store: the rule of two sees what a session did on every replica (one store read for a call with an external effect while its session lacks a flag; a store that cannot be read counts as both flags)"),
+		sharedPolicy:   f.Bool("shared-policy", "keep the policy in the store, for replicas on one store: the newest stored revision is in force (the policy file follows it), and a change through any replica's API or file is stored and brought in by the others within seconds"),
+		store:          addStoreFlags(f),
 	}
 }
 
@@ -200,8 +202,25 @@ func runServer(e *env, args []string) int {
 		return fail(e, "server: %v", err)
 	}
 	home, _ := os.UserHomeDir()
+	var tracker *taint.Tracker
+	if *sf.sharedSessions {
+		ts, ok := st.(taint.Shared)
+		if !ok {
+			_ = alog.Close(ctx)
+			return fail(e, "server: --shared-sessions: the store does not keep session flags")
+		}
+		var lastWarn atomic.Int64
+		tracker = taint.New(taint.Options{Shared: ts, OnSharedError: func(err error) {
+			// At most one line every 10 s: a failing store is met on
+			// every call.
+			if now := time.Now().UnixNano(); now-lastWarn.Load() > int64(10*time.Second) {
+				lastWarn.Store(now)
+				log.Warn("the shared session flags failed; calls with an external effect ask a human meanwhile", "error", err.Error())
+			}
+		}})
+	}
 	k, err := kernel.New(p, kernel.Options{Workspace: workspace, Home: home, CacheSize: 4096, KeepLastGood: true,
-		TempDir: os.TempDir(), Recorder: alog})
+		TempDir: os.TempDir(), Recorder: alog, Taint: tracker})
 	if err != nil {
 		_ = alog.Close(ctx)
 		return fail(e, "server: %v", err)
@@ -316,6 +335,23 @@ func runServer(e *env, args []string) int {
 	defer stopBG()
 	go holder.Watch(bg, 2*time.Second, log)
 	go holder.Follow(bg, 2*time.Second, log)
+	if tracker != nil {
+		// Sessions that never ended: their flags live a day, as in memory.
+		go func() {
+			t := time.NewTicker(time.Hour)
+			defer t.Stop()
+			for {
+				select {
+				case <-bg.Done():
+					return
+				case <-t.C:
+				}
+				if _, err := st.(taint.Shared).PruneSessionFlags(bg, time.Now().Add(-24*time.Hour)); err != nil && bg.Err() == nil {
+					log.Warn("pruning shared session flags", "error", err.Error())
+				}
+			}
+		}()
+	}
 	// Each agent's last day against its week before: alerts go to the
 	// audit log.
 	go watchDrift(bg, st, alog, 10*time.Minute, log)

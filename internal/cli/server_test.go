@@ -203,3 +203,30 @@ func TestServerSharedPolicy(t *testing.T) {
 		t.Errorf("git status without --shared-policy: %s, want the built-in policy's allow", got)
 	}
 }
+
+// TestServerSharedSessions: with --shared-sessions a session's flags go to
+// the store, where another replica reads them.
+func TestServerSharedSessions(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	base := serve(t, "--data-dir", data, "--workspace", dir, "--shared-sessions").base
+	resp, err := http.Post(base+"/v1/check", "application/json",
+		strings.NewReader(`{"tool":"WebFetch","session":"s-web","args":{"url":"https://docs.example.com/page","prompt":"summarise"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"action":"allow"`) {
+		t.Fatalf("the fetch: %s", body)
+	}
+	st, err := sqlite.Open(context.Background(), filepath.Join(data, "audit.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srcs, err := st.SessionFlags(context.Background(), "s-web")
+	if err != nil || len(srcs) != 1 || srcs[0].Flag != "untrusted" || srcs[0].Tool != "WebFetch" {
+		t.Errorf("the store holds %+v, %v; want the fetch's untrusted flag", srcs, err)
+	}
+}
