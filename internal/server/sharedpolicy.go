@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sentinel-agent/sentinel/internal/sharedpolicy"
@@ -62,7 +63,7 @@ func (h *PolicyHolder) publish(ctx context.Context, src []byte, by string) error
 	}
 	r := sharedpolicy.Revision{Seq: h.seq + 1, Hash: sharedpolicy.Hash(src), Source: src, By: by, At: h.now().UTC()}
 	if len(r.By) > 200 {
-		r.By = r.By[:200]
+		r.By = strings.ToValidUTF8(r.By[:200], "")
 	}
 	switch err := h.shared.AppendPolicy(ctx, r); {
 	case errors.Is(err, sharedpolicy.ErrConflict):

@@ -74,7 +74,7 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Shared, when set, keeps the flags where every replica reads them:
-	// Mark stores a flag a session did not carry, End forgets the
+	// Mark stores each source it keeps (a few per flag), End forgets the
 	// session there too, and Current completes a session from it.
 	Shared Shared
 	// OnSharedError is told when the shared store fails.
