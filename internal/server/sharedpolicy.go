@@ -62,6 +62,9 @@ func (h *PolicyHolder) publish(ctx context.Context, src []byte, by string) error
 		return nil
 	}
 	r := sharedpolicy.Revision{Seq: h.seq + 1, Hash: sharedpolicy.Hash(src), Source: src, By: by, At: h.now().UTC()}
+	if r.By == "" {
+		r.By = "unknown client"
+	}
 	if len(r.By) > 200 {
 		r.By = strings.ToValidUTF8(r.By[:200], "")
 	}
