@@ -171,7 +171,9 @@ func TestEndToEnd(t *testing.T) {
 	}{
 		{"allow", "git status", "toolu_allow", "allow", "Sentinel allowed this call"},
 		{"deny", "rm -rf /", "toolu_deny", "deny", "command.recursive_delete_root"},
-		{"confirm", "git push --force origin main", "toolu_fp", "ask", "sentinel approvals approve"},
+		// Claude Code asks its user: no second prompt is left pending on
+		// the server (checked below).
+		{"confirm", "git push --force origin main", "toolu_fp", "ask", "command.force_push"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runBinary(t, event("PreToolUse", "Bash", tc.toolUseID, map[string]any{"command": tc.command}, nil), env, args...)
@@ -186,6 +188,10 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("answer %+v; want %s with %q", *got, tc.decision, tc.reason)
 			}
 		})
+	}
+
+	if as, err := srv.store.ListApprovals(context.Background(), approval.ListFilter{Status: approval.Pending}); err != nil || len(as) != 0 {
+		t.Errorf("approvals pending after Claude Code asked its user: %d, %v", len(as), err)
 	}
 
 	t.Run("outcome", func(t *testing.T) {

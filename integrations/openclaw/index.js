@@ -120,7 +120,9 @@ export function createSentinel(pluginConfig, deps = {}) {
         } catch {
           // a non-JSON error body: the status says enough
         }
-        throw new CheckError(`${path} answered HTTP ${res.status}${code ? ` ${code}` : ""}`);
+        const e = new CheckError(`${path} answered HTTP ${res.status}${code ? ` ${code}` : ""}`);
+        e.code = code;
+        throw e;
       }
       try {
         return JSON.parse(text);
@@ -172,11 +174,22 @@ export function createSentinel(pluginConfig, deps = {}) {
           return undefined;
         }
       }
-      const body = { tool, args };
+      // OpenClaw asks its user about a confirm (requireApproval): a
+      // Sentinel approval would be a second prompt nobody answers.
+      const body = { tool, args, host_confirms: true };
       const session = sessionOf(ctx);
       if (session) body.session = session;
       if (ctx?.agentId) body.agent = String(ctx.agentId);
-      const d = await post("/v1/check", body);
+      let d;
+      try {
+        d = await post("/v1/check", body);
+      } catch (err) {
+        // A server older than host_confirms refuses it: ask again
+        // without it (a confirm then also opens an approval there).
+        if (!(err instanceof CheckError) || err.code !== "request.unknown_field") throw err;
+        delete body.host_confirms;
+        d = await post("/v1/check", body);
+      }
       if (!d || typeof d !== "object" || !ACTIONS.has(d.action)) {
         throw new CheckError("/v1/check answered without a valid action");
       }

@@ -340,7 +340,7 @@ func TestHookServer(t *testing.T) {
 			}
 			args, _ := req.body["args"].(map[string]any)
 			if req.body["tool"] != "Bash" || args["command"] != "git push --force origin main" || req.body["session"] != "sess-1" ||
-				req.body["agent"] != "claude-code" || req.body["cwd"] != "/" || req.body["call_id"] != "tool_use:toolu_9" || len(req.body) != 6 {
+				req.body["agent"] != "claude-code" || req.body["cwd"] != "/" || req.body["call_id"] != "tool_use:toolu_9" || req.body["host_confirms"] != true || len(req.body) != 7 {
 				t.Errorf("request body %v", req.body)
 			}
 		})

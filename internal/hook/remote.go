@@ -134,8 +134,23 @@ func (r *remote) Check(ctx context.Context, in Input) (Verdict, error) {
 		// will name.
 		body["call_id"] = DecisionID(in.ToolUseID)
 	}
+	// Claude Code asks its user about a confirm ("ask"): a Sentinel
+	// approval would be a second prompt nobody answers.
+	body["host_confirms"] = true
 	var a checkAnswer
-	if err := r.post(ctx, "/v1/check", body, &a); err != nil {
+	err := r.post(ctx, "/v1/check", body, &a)
+	var ae *answerError
+	if errors.As(err, &ae) && ae.code == "request.unknown_field" {
+		// A server older than these fields refuses them: ask again with
+		// what every server reads (the decision is the same; the
+		// snapshot is kept under the decision id, and a confirm opens an
+		// approval there as it always did).
+		delete(body, "call_id")
+		delete(body, "host_confirms")
+		a = checkAnswer{}
+		err = r.post(ctx, "/v1/check", body, &a)
+	}
+	if err != nil {
 		return Verdict{}, err
 	}
 	if a.Action == nil {

@@ -128,12 +128,44 @@ func TestRunRemoteCheck(t *testing.T) {
 				t.Errorf("request %s %s auth %q type %q", req.method, req.path, req.auth, req.contentType)
 			}
 			wantBody := map[string]any{"tool": "Bash", "agent": "claude-code", "session": "abc123", "cwd": "/home/u/project",
-				"call_id": "tool_use:toolu_01ABC",
-				"args":    map[string]any{"command": "rm -rf /", "description": "clean", "timeout": float64(120000)}}
+				"call_id": "tool_use:toolu_01ABC", "host_confirms": true,
+				"args": map[string]any{"command": "rm -rf /", "description": "clean", "timeout": float64(120000)}}
 			if got, _ := json.Marshal(req.body); string(got) != string(must(json.Marshal(wantBody))) {
 				t.Errorf("request body %s", got)
 			}
 		})
+	}
+}
+
+// A server from before call_id and host_confirms refuses them as
+// unknown: the hook asks again without them and answers from that.
+func TestRunRemoteCheckOldServer(t *testing.T) {
+	var srv *fakeServer
+	srv = newFakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		reqs := srv.requests()
+		body := reqs[len(reqs)-1].body
+		for _, f := range []string{"call_id", "host_confirms"} {
+			if _, ok := body[f]; ok {
+				reply(400, `{"error":{"code":"request.unknown_field","message":"the body has the unknown field \"`+f+`\""}}`)(w, r)
+				return
+			}
+		}
+		reply(200, `{"action":"deny","reasons":[{"code":"command.recursive_delete_root","message":"deletes /"}]}`)(w, r)
+	})
+	code, out, errs := runRemote(t, preToolUse, RemoteConfig{URL: srv.URL})
+	if code != ExitAnswered {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if a := decodeAnswer(t, out); a == nil || a.PermissionDecision != PermissionDeny {
+		t.Errorf("answer %s, want the old server's deny", out)
+	}
+	if reqs := srv.requests(); len(reqs) != 2 || reqs[1].body["tool"] != "Bash" || reqs[1].body["session"] != "abc123" {
+		t.Errorf("%d requests, want the refused one and one the old server reads: %v", len(reqs), reqs)
+	}
+	// Another refusal is not retried: the call is refused.
+	srv = newFakeServer(t, reply(400, `{"error":{"code":"request.invalid_field","message":"bad"}}`))
+	if code, _, _ := runRemote(t, preToolUse, RemoteConfig{URL: srv.URL}); code != ExitRefused || len(srv.requests()) != 1 {
+		t.Errorf("another 400: exit %d after %d requests, want refused after 1", code, len(srv.requests()))
 	}
 }
 
@@ -154,8 +186,9 @@ func TestRunRemoteWithoutToken(t *testing.T) {
 	if req.auth != "" {
 		t.Errorf("Authorization %q sent without a token", req.auth)
 	}
-	// Without a session and cwd the body has only what the event gave.
-	if len(req.body) != 3 || req.body["agent"] != Agent {
+	// Without a session and cwd the body has only what the event gave
+	// (and that Claude Code confirms with its own prompt).
+	if len(req.body) != 4 || req.body["agent"] != Agent || req.body["host_confirms"] != true {
 		t.Errorf("request body %v", req.body)
 	}
 }

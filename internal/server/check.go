@@ -37,6 +37,11 @@ type checkRequest struct {
 	// id): the snapshot is kept under it, so that the outcome the host
 	// reports under the same id finds it.
 	CallID string `json:"call_id,omitempty"`
+	// HostConfirms says the host asks its own user about a confirm
+	// (Claude Code's "ask", OpenClaw's requireApproval): no approval is
+	// opened here for a second prompt nobody would answer. A grant still
+	// allows the call.
+	HostConfirms bool `json:"host_confirms,omitempty"`
 }
 
 // approvalRef is what a check answer says about the approval a confirm
@@ -104,15 +109,16 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request, c auth.Client) er
 	if len(req.CallID) > maxIDLen {
 		return errorf(http.StatusBadRequest, "request.invalid_field", "\"call_id\" is at most %d bytes", maxIDLen)
 	}
-	d, ref := s.decide(r.Context(), raw, req.ApprovalID)
+	d, ref := s.decide(r.Context(), raw, req.ApprovalID, req.HostConfirms)
 	d = s.snapshot(r.Context(), d, req.CallID)
 	return writeDecision(w, d, ref)
 }
 
 // decide runs the kernel and, for a confirm, the approvals: a grant or an
 // approval naming this exact call turns it into allow; otherwise a pending
-// approval is opened (or the one already pending is returned).
-func (s *Server) decide(ctx context.Context, raw request.Raw, approvalID string) (decision.Decision, *approvalRef) {
+// approval is opened (or the one already pending is returned), unless the
+// host confirms with its own prompt.
+func (s *Server) decide(ctx context.Context, raw request.Raw, approvalID string, hostConfirms bool) (decision.Decision, *approvalRef) {
 	start := time.Now()
 	d, tr := s.k.DecideTrace(ctx, raw)
 	s.m.observeDecision(d, time.Since(start))
@@ -151,6 +157,9 @@ func (s *Server) decide(ctx context.Context, raw request.Raw, approvalID string)
 	} else if ok {
 		s.recordGrant(ctx, raw, d, g)
 		return withReason(d, decision.Allow, "approval.granted", fmt.Sprintf("allowed by the grant %s from %s until %s", g.ID, g.CreatedBy, g.ExpiresAt.UTC().Format(time.RFC3339))), nil
+	}
+	if hostConfirms {
+		return d, nil
 	}
 	a, err := s.opts.Approvals.Request(ctx, approval.Request{
 		DecisionID: d.DecisionID, CallHash: hash, Tool: raw.Tool, Session: raw.Session, Agent: raw.Agent,

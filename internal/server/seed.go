@@ -51,7 +51,7 @@ func (s *Server) seedPre(w http.ResponseWriter, r *http.Request, _ auth.Client) 
 	if err != nil {
 		return err
 	}
-	d, ref := s.decide(r.Context(), raw, "")
+	d, ref := s.decide(r.Context(), raw, "", false)
 	d = s.snapshot(r.Context(), d, "")
 	var snap any
 	if s.opts.Pipeline != nil {

@@ -392,6 +392,31 @@ func TestApprovalFlow(t *testing.T) {
 	}
 }
 
+// TestHostConfirms: a host that asks its own user about a confirm gets
+// the confirm without a Sentinel approval (none is pending afterwards),
+// and a grant still allows the call.
+func TestHostConfirms(t *testing.T) {
+	f := newFixture(t)
+	call := `{"tool":"Bash","args":{"command":"git push --force origin main"},"session":"s9","agent":"a","host_confirms":true}`
+	code, out := f.do("agent", "POST", "/v1/check", call)
+	if code != 200 || out["action"] != "confirm" || out["approval"] != nil {
+		t.Fatalf("a host-confirmed call: %d %v, want confirm without an approval", code, out)
+	}
+	if _, list := f.do("ops", "GET", "/v1/approvals?status=pending", ""); len(list["approvals"].([]any)) != 0 {
+		t.Errorf("pending approvals after a host-confirmed call: %v", list)
+	}
+	// The same call without host_confirms opens one; approving it with a
+	// grant allows the host-confirmed calls of that shape in the session.
+	_, out = f.do("agent", "POST", "/v1/check", strings.Replace(call, `,"host_confirms":true`, "", 1))
+	id, _ := out["approval"].(map[string]any)["id"].(string)
+	if code, out := f.do("ops", "POST", "/v1/approvals/"+id+"/approve", `{"grant":"1h"}`); code != 200 {
+		t.Fatalf("approve with a grant: %d %v", code, out)
+	}
+	if _, out := f.do("agent", "POST", "/v1/check", call); out["action"] != "allow" || !hasCode(out, "approval.granted") {
+		t.Errorf("a host-confirmed call under a grant: %v, want allow approval.granted", out)
+	}
+}
+
 func hasCode(out map[string]any, code string) bool {
 	rs, _ := out["reasons"].([]any)
 	for _, r := range rs {

@@ -54,10 +54,32 @@ test("allow and notify let the call run and send the call as /v1/check wants it"
       assert.equal(got, undefined);
       assert.deepEqual(srv.seen, [{
         path: "/v1/check", auth: "Bearer t0k",
-        body: { tool: "exec", args: { command: "ls" }, session: "oc:agent:main:s1", agent: "main" },
+        body: { tool: "exec", args: { command: "ls" }, host_confirms: true, session: "oc:agent:main:s1", agent: "main" },
       }]);
     });
   }
+});
+
+test("a server older than host_confirms is asked again without it", async () => {
+  await withServer((req, res, body) => {
+    if (body.host_confirms !== undefined) {
+      return json(res, 400, { error: { code: "request.unknown_field", message: "the body has the unknown field \"host_confirms\"" } });
+    }
+    json(res, 200, decision("deny", { reasons: [{ code: "command.recursive_delete_root", message: "deletes /" }] }));
+  }, async (srv) => {
+    const s = createSentinel({ url: srv.url }, { env: {} });
+    const got = await s.beforeToolCall(execEvent("rm -rf /"), ctx);
+    assert.deepEqual(got, { block: true, blockReason: "command.recursive_delete_root: deletes /" });
+    assert.equal(srv.seen.length, 2);
+    assert.equal(srv.seen[1].body.host_confirms, undefined);
+  });
+  // Another refusal is not retried: the call is blocked.
+  await withServer((req, res) => json(res, 400, { error: { code: "request.invalid_field", message: "bad" } }), async (srv) => {
+    const s = createSentinel({ url: srv.url }, { env: {} });
+    const got = await s.beforeToolCall(execEvent("ls"), ctx);
+    assert.equal(got.block, true);
+    assert.equal(srv.seen.length, 1);
+  });
 });
 
 test("deny blocks with the first reason's code and message", async () => {
