@@ -76,21 +76,14 @@ func checkDrift(ctx context.Context, st audit.Store, rec interface {
 // watchDrift runs checkDrift every interval until ctx ends.
 func watchDrift(ctx context.Context, st audit.Store, rec interface {
 	Record(context.Context, audit.Event) error
-}, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			alerts, err := checkDrift(ctx, st, rec, now)
-			if err != nil && ctx.Err() == nil {
-				log.Warn("drift check failed", "error", err.Error())
-			}
-			for _, a := range alerts {
-				log.Warn("agent behaviour drifted", "agent", a.Agent, "code", a.Code, "from", a.From, "to", a.To)
-			}
+}, interval time.Duration, log *slog.Logger) {
+	every(ctx, interval, func() {
+		alerts, err := checkDrift(ctx, st, rec, time.Now())
+		if err != nil && ctx.Err() == nil {
+			log.Warn("drift check failed", "error", err.Error())
 		}
-	}
+		for _, a := range alerts {
+			log.Warn("agent behaviour drifted", "agent", a.Agent, "code", a.Code, "from", a.From, "to", a.To)
+		}
+	})
 }

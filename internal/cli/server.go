@@ -337,20 +337,11 @@ func runServer(e *env, args []string) int {
 	go holder.Follow(bg, 2*time.Second, log)
 	if tracker != nil {
 		// Sessions that never ended: their flags live a day, as in memory.
-		go func() {
-			t := time.NewTicker(time.Hour)
-			defer t.Stop()
-			for {
-				select {
-				case <-bg.Done():
-					return
-				case <-t.C:
-				}
-				if _, err := st.(taint.Shared).PruneSessionFlags(bg, time.Now().Add(-24*time.Hour)); err != nil && bg.Err() == nil {
-					log.Warn("pruning shared session flags", "error", err.Error())
-				}
+		go every(bg, time.Hour, func() {
+			if _, err := st.(taint.Shared).PruneSessionFlags(bg, time.Now().Add(-24*time.Hour)); err != nil && bg.Err() == nil {
+				log.Warn("pruning shared session flags", "error", err.Error())
 			}
-		}()
+		})
 	}
 	// Each agent's last day against its week before: alerts go to the
 	// audit log.
@@ -358,20 +349,11 @@ func runServer(e *env, args []string) int {
 	if svc != nil {
 		// Expired approvals are marked as they are met; this keeps the
 		// pending count (and the operators' list) current in between.
-		go func() {
-			t := time.NewTicker(30 * time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-bg.Done():
-					return
-				case <-t.C:
-				}
-				if _, err := svc.ExpireDue(bg); err != nil && bg.Err() == nil {
-					log.Warn("expiring approvals", "error", err.Error())
-				}
+		go every(bg, 30*time.Second, func() {
+			if _, err := svc.ExpireDue(bg); err != nil && bg.Err() == nil {
+				log.Warn("expiring approvals", "error", err.Error())
 			}
-		}()
+		})
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -548,4 +530,18 @@ func (f *flushWriter) Close() {
 		<-f.done
 	}
 	f.Flush()
+}
+
+// every calls fn every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fn()
+	}
 }
