@@ -2,7 +2,7 @@ package memory
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -61,7 +61,6 @@ const mergeAt = 256
 
 // Query bounds of every store (see Query.Limit).
 const (
-	defaultLimit  = 100
 	maxLimit      = 10000
 	maxQueryWords = 32 // words of a text query considered
 )
@@ -87,8 +86,9 @@ func (s *MemStore) PutMemory(ctx context.Context, r Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if r.ID == "" {
-		return errors.New("memory: a record needs an ID")
+	// What the database stores refuse, this one refuses too.
+	if err := CheckRecord(r); err != nil {
+		return fmt.Errorf("memory: %w", err)
 	}
 	tf := map[string]uint32{}
 	n := 0
@@ -237,10 +237,17 @@ func (s *MemStore) TouchMemory(ctx context.Context, ids []string, t time.Time) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if len(ids) > MaxTouch {
+		return fmt.Errorf("memory: touching %d records at once; at most %d", len(ids), MaxTouch)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if e, ok := s.byID[id]; ok {
+		// A record named twice in one call is retrieved once, as the
+		// database stores count it.
+		if e, ok := s.byID[id]; ok && !seen[id] {
+			seen[id] = true
 			e.rec.Uses++
 			e.rec.LastUsed = t
 		}
@@ -267,11 +274,10 @@ func (s *MemStore) SearchMemory(ctx context.Context, q Query) ([]Record, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = defaultLimit
+	limit, err := CheckQuery(q)
+	if err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
 	}
-	limit = min(limit, maxLimit)
 	if q.Text == "" {
 		s.settle(bucketKey(&q))
 	}

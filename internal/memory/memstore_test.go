@@ -112,3 +112,7 @@ func TestMemStoreRefusesEmptyID(t *testing.T) {
 		t.Error("a record without an ID was stored")
 	}
 }
+
+func TestMemStoreDatabase(t *testing.T) {
+	memorytest.RunDatabase(t, func(t *testing.T) memory.Store { return memory.NewMemStore() })
+}

@@ -9,7 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+
 	"github.com/sentinel-agent/sentinel/internal/memory"
+	"github.com/sentinel-agent/sentinel/internal/memory/memorytest"
 )
 
 // The store's bounds on Query.Text, as its errors state them.
@@ -47,10 +49,10 @@ func FuzzSearchMemory(f *testing.F) {
 		}
 		return out
 	}
-	control := memRec("control", memory.LayerEpisodic, "quartz", 0.5, memBase)
+	control := memorytest.Rec("control", memory.LayerEpisodic, "quartz", 0.5, memorytest.Base)
 	stored := map[string]memory.Record{"control": control}
 	for i, text := range []string{"billing run", "the quick brown fox", "user@example.com wrote", "NEAR OR AND NOT"} {
-		r := memRec(fmt.Sprintf("other%d", i), memory.LayerEpisodic, text, 0.5, memBase)
+		r := memorytest.Rec(fmt.Sprintf("other%d", i), memory.LayerEpisodic, text, 0.5, memorytest.Base)
 		stored[r.ID] = r
 	}
 	for _, r := range stored {
@@ -60,7 +62,7 @@ func FuzzSearchMemory(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		clean := strings.ReplaceAll(strings.ToValidUTF8(text, " "), "\x00", " ")
-		probe := memRec("probe", memory.LayerEpisodic, clean, 0.5, memBase)
+		probe := memorytest.Rec("probe", memory.LayerEpisodic, clean, 0.5, memorytest.Base)
 		if err := s.PutMemory(ctx, probe); err != nil {
 			t.Fatalf("PutMemory of %q: %v", probe.Text, err)
 		}
