@@ -416,17 +416,23 @@ func (l *Log) run() {
 			batch := append([]item(nil), l.queue[:n]...)
 			l.mu.Unlock()
 			start := time.Now()
-			err := l.commit(batch)
+			landed, err := l.commit(batch)
 			if l.opts.OnCommit != nil {
 				l.opts.OnCommit(len(batch), time.Since(start), err)
 			}
 			l.mu.Lock()
 			l.commits++
-			if err == nil || l.opts.Mode == Sync {
+			switch {
+			case err == nil || l.opts.Mode == Sync:
 				// A failed sync batch is answered with the error; a failed
 				// batch-mode batch stays queued and is retried.
 				l.queue = l.queue[n:]
 				l.done = batch[len(batch)-1].tick
+			case landed > 0:
+				// The first events were found committed by an earlier
+				// attempt: only the rest is retried.
+				l.queue = l.queue[landed:]
+				l.done = batch[landed-1].tick
 			}
 			l.failed = err
 			l.cond.Broadcast()
@@ -480,11 +486,13 @@ func (l *Log) gather() bool {
 	}
 }
 
-func (l *Log) commit(batch []item) error {
+// commit appends batch and reports how many of its first events are
+// known committed when it fails (those an earlier attempt committed).
+func (l *Log) commit(batch []item) (int, error) {
 	ctx := context.Background()
 	h, done, err := l.committedBefore(ctx, batch)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if done > 0 {
 		l.mu.Lock()
@@ -492,7 +500,7 @@ func (l *Log) commit(batch []item) error {
 		l.mu.Unlock()
 		// Events queued since the failed attempt follow it as usual.
 		if batch = batch[done:]; len(batch) == 0 {
-			return nil
+			return done, nil
 		}
 	}
 	sealedAt := uint64(0)
@@ -512,12 +520,12 @@ func (l *Log) commit(batch []item) error {
 		if sealedAt > 0 && !errors.Is(err, ErrConflict) {
 			l.unsure.seq, l.unsure.id, l.unsure.n = sealedAt, batch[0].ev.ID, len(batch)
 		}
-		return err
+		return done, err
 	}
 	l.mu.Lock()
 	l.head = h
 	l.mu.Unlock()
-	return nil
+	return done, nil
 }
 
 // committedBefore reports how many of batch's first events an attempt

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -417,5 +418,97 @@ func TestBatchRetryAfterLostAnswer(t *testing.T) {
 	rep, err := audit.VerifyStore(ctx, st, key.Public())
 	if err != nil || !rep.OK() {
 		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+// scripted is a store whose first Append commits, then waits for release
+// before answering with an error (an answer lost while more events were
+// queued), and whose second Append fails before committing.
+type scripted struct {
+	audit.Store
+	mu      sync.Mutex
+	calls   int
+	release chan struct{}
+}
+
+func (s *scripted) Append(ctx context.Context, seal audit.Seal) (audit.Head, error) {
+	s.mu.Lock()
+	s.calls++
+	n := s.calls
+	s.mu.Unlock()
+	switch n {
+	case 1:
+		if _, err := s.Store.Append(ctx, seal); err != nil {
+			return audit.Head{}, err
+		}
+		<-s.release
+		return audit.Head{}, fmt.Errorf("reading the commit's answer: %w", syscall.ECONNRESET)
+	case 2:
+		return audit.Head{}, fmt.Errorf("connecting: %w", syscall.ECONNREFUSED)
+	}
+	return s.Store.Append(ctx, seal)
+}
+
+// TestBufferedRetryAfterLostAnswer: in BufferAlert mode events keep
+// queueing behind a batch whose answer was lost; the retry finds that
+// batch committed, and when appending the rest fails, only the rest is
+// retried: every event once.
+func TestBufferedRetryAfterLostAnswer(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "audit.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &scripted{Store: st, release: make(chan struct{})}
+	l, err := audit.Open(ctx, s, audit.Options{Mode: audit.Batch, OnFailure: audit.BufferAlert, Window: time.Millisecond,
+		Alert: func(error) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := l.Record(ctx, event(i, "a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Wait until the first batch is in the store, held unanswered.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if h, _ := st.Head(ctx); h.Seq == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first batch was not committed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := range 3 {
+		if err := l.Record(ctx, event(i, "b")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(s.release)
+	deadline := time.Now().Add(5 * time.Second)
+	for l.Flush(ctx) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the log did not recover")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := l.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := st.Query(ctx, audit.Filter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[r.EventID]++
+	}
+	if len(recs) != 8 || len(seen) != 8 {
+		t.Errorf("%d records of %d events, want 8 of 8", len(recs), len(seen))
+	}
+	if s.calls < 3 {
+		t.Errorf("%d appends, want the scripted failures and a retry", s.calls)
 	}
 }
