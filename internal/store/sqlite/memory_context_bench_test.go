@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sentinel-agent/sentinel/internal/memory"
+	"github.com/sentinel-agent/sentinel/internal/memory/memorytest"
 )
 
 // BenchmarkInjectContext measures the context block of package memory on
@@ -22,7 +23,7 @@ func BenchmarkInjectContext(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	recs := newBenchCorpus().records()
+	recs := memorytest.NewCorpus().Records()
 	for chunk := range slices.Chunk(recs, 1000) {
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
@@ -63,8 +64,8 @@ func BenchmarkInjectContext(b *testing.B) {
 			for len(wall) < minSamples {
 				run()
 			}
-			reportPercentiles(b, "", wall)
-			reportPercentiles(b, "cpu-", cpu)
+			memorytest.ReportPercentiles(b, "", wall)
+			memorytest.ReportPercentiles(b, "cpu-", cpu)
 		})
 	}
 }
