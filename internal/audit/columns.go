@@ -41,7 +41,7 @@ func columnMismatch(r Record) string {
 		{"kind", r.Kind, c.Kind}, {"action", r.Action, c.Action}, {"verify", r.Verify, c.Verify},
 	} {
 		if f.col != f.body {
-			return fmt.Sprintf("its %s column says %q, the event %q", f.name, clipField(f.col), clipField(f.body))
+			return fmt.Sprintf("its %s column says %q, the event %q", f.name, clip(f.col, 80), clip(f.body, 80))
 		}
 	}
 	if math.Abs(r.Risk-c.Risk) > 1e-9*max(1, math.Abs(c.Risk)) {
@@ -49,20 +49,13 @@ func columnMismatch(r Record) string {
 	}
 	t, err := time.Parse(time.RFC3339Nano, c.Time)
 	if err != nil {
-		return fmt.Sprintf("its time %q is not a time", clipField(c.Time))
+		return fmt.Sprintf("its time %q is not a time", clip(c.Time, 80))
 	}
 	// PostgreSQL keeps microseconds.
 	if d := t.Sub(r.Time); d >= time.Microsecond || d <= -time.Microsecond {
 		return fmt.Sprintf("its time column says %s, the event %s", r.Time.UTC().Format(time.RFC3339Nano), c.Time)
 	}
 	return ""
-}
-
-func clipField(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }
 
 // bodyColumns reads the column fields out of an event body, skipping the

@@ -58,6 +58,25 @@ func BenchmarkScan4KB(b *testing.B) {
 	b.Run("injection", func(b *testing.B) { benchScan(b, benchInjection) })
 }
 
+// BenchmarkAutomaton4KB is the anchor automaton's pass alone over 4 KB
+// of normalised prose.
+func BenchmarkAutomaton4KB(b *testing.B) {
+	rs, err := compiledRules()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n normalizer
+	text := append([]byte(nil), normalize(benchProse, &n).text...)
+	found := 0
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		rs.ascii.scan(text, func(int32, int) { found++ })
+	}
+	if found == 0 {
+		b.Fatal("the automaton found no anchor in the prose")
+	}
+}
+
 func BenchmarkNormalize4KB(b *testing.B) {
 	var n normalizer
 	b.SetBytes(int64(len(benchProse)))
